@@ -1,0 +1,42 @@
+// swift-tools-version:6.0
+// Rounds: an explainable clinical decision-support shell.
+//
+// Modules, each one responsibility; dependencies point one way (see docs/architecture.md):
+//   rounds (executable) -> Shell -> Store, Cohort, Patients
+//   Cohort -> Patients;  Store -> Patients
+import PackageDescription
+
+let package = Package(
+    name: "Rounds",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "rounds", targets: ["rounds"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
+    ],
+    targets: [
+        // Patient timelines, the knowledge pack's feature and treatment catalogs, FHIR R4 import,
+        // and the mapping from a timeline to the model's feature matrix.
+        .target(name: "Patients", dependencies: [.product(name: "Yams", package: "Yams")]),
+        // The synthetic demo cohort and its treatment-response simulator.
+        .target(name: "Cohort", dependencies: ["Patients"]),
+        // The embedded SQLite store: migrations, patients, model versions.
+        .target(name: "Store", dependencies: ["Patients", .product(name: "GRDB", package: "GRDB.swift")]),
+        // Commands (system shell and, later, the interactive shell) and terminal rendering.
+        .target(name: "Shell", dependencies: [
+            "Patients", "Cohort", "Store",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "rounds", dependencies: ["Shell"]),
+
+        .target(name: "TestSupport", dependencies: ["Patients"], path: "Tests/TestSupport"),
+        .testTarget(name: "PatientsTests", dependencies: ["Patients", "TestSupport"]),
+        .testTarget(name: "CohortTests", dependencies: ["Cohort", "Patients", "TestSupport"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "Cohort", "Patients", "TestSupport"]),
+        // Runs the real `rounds` executable, so it depends on it to have it built.
+        .testTarget(name: "ShellTests", dependencies: ["Shell", "Store", "Patients", "TestSupport", "rounds"]),
+    ]
+)

@@ -1,0 +1,164 @@
+import Foundation
+
+/// A patient's visits as the model sees them: one row per visit, one column per feature column
+/// of the catalog, raw values in canonical units.
+///
+/// An unknown measured value is NaN in its column and 1 in its `_missing` column; the model
+/// fills NaN with the population mean (0 after standardization), so missingness is carried by
+/// the indicator, never by a silent zero.
+public struct FeatureMatrix: Sendable, Equatable {
+    public var columns: [String]
+    public var visitDates: [Date]
+    /// `rows[t][j]`: visit t, column j.
+    public var rows: [[Float]]
+
+    public var visitCount: Int { rows.count }
+    public func column(_ name: String) -> Int? { columns.firstIndex(of: name) }
+}
+
+/// The latest known value of a measured feature as of a visit.
+public struct KnownValue: Sendable, Equatable {
+    public var feature: String
+    public var value: Double
+    public var time: Date
+}
+
+/// Turns a patient record into the model's feature matrix, as of each visit.
+///
+/// The catalog is compiled once into a plan of plain column operations, so extraction costs
+/// a few array reads per cell: it runs for every patient of a cohort.
+public struct FeatureExtractor: Sendable {
+    public let pack: KnowledgePack
+
+    private enum Column: Sendable {
+        /// Measured feature `slot` (index into the measured list), with its indicator column or -1.
+        case measured(slot: Int, indicator: Int)
+        case condition(feature: String, history: Bool, derivedFrom: Int?, derived: DerivedCondition?)
+        case medication(treatment: String, includeRelated: Bool)
+        case age, femaleSex, unknown
+    }
+    private let plan: [(column: Int, op: Column)]
+    private let measured: [FeatureDefinition]
+    private let slotByID: [String: Int]
+    private let carrySeconds: [Double]
+    private let conditionColumns: [(id: String, column: Int)]
+
+    public init(pack: KnowledgePack) {
+        self.pack = pack
+        let catalog = pack.features
+        measured = catalog.measured
+        var slots: [String: Int] = [:]
+        for (i, d) in measured.enumerated() { slots[d.id] = i }
+        slotByID = slots
+        carrySeconds = measured.map { $0.carryForwardDays * 86400 }
+        var plan: [(Int, Column)] = []
+        var conditionColumns: [(String, Int)] = []
+        var j = 0
+        for d in catalog.definitions {
+            switch d.kind {
+            case .lab, .vital:
+                plan.append((j, .measured(slot: slots[d.id]!, indicator: d.missingIndicator ? j + 1 : -1)))
+            case .condition:
+                plan.append((j, .condition(feature: d.id, history: d.history, derivedFrom: d.derived.flatMap { slots[$0.from] }, derived: d.derived)))
+                conditionColumns.append((d.id, j))
+            case .medication:
+                plan.append((j, .medication(treatment: d.treatment ?? "", includeRelated: d.includeRelated)))
+            case .demographic:
+                plan.append((j, d.id == "age" ? .age : (d.id == "sex_female" ? .femaleSex : .unknown)))
+            }
+            j += d.missingIndicator ? 2 : 1
+        }
+        self.plan = plan
+        self.conditionColumns = conditionColumns
+    }
+
+    /// Rows for visits `0...last` (all visits when `last` is nil).
+    public func matrix(for record: PatientRecord, through last: Int? = nil) -> FeatureMatrix {
+        let count = min((last ?? record.visits.count - 1) + 1, record.visits.count)
+        var rows: [[Float]] = []
+        rows.reserveCapacity(count)
+        walk(record, through: count - 1) { _, row in rows.append(row) }
+        return FeatureMatrix(columns: pack.features.columns, visitDates: record.visits.prefix(count).map(\.date), rows: rows)
+    }
+
+    /// The feature row of visit `index` alone.
+    public func row(for record: PatientRecord, at index: Int) -> [Float]? {
+        guard record.visits.indices.contains(index) else { return nil }
+        var result: [Float]?
+        walk(record, through: index) { t, row in if t == index { result = row } }
+        return result
+    }
+
+    /// Latest known value of each measured feature as of visit `index` (within its carry-forward window).
+    public func knownValues(for record: PatientRecord, asOf index: Int) -> [String: KnownValue] {
+        guard record.visits.indices.contains(index) else { return [:] }
+        var known = [KnownValue?](repeating: nil, count: measured.count)
+        for visit in record.visits.prefix(index + 1) {
+            for o in visit.observations {
+                if case .value(let f, let v) = pack.features.measure(o), let s = slotByID[f], o.time >= (known[s]?.time ?? .distantPast) {
+                    known[s] = KnownValue(feature: f, value: v, time: o.time)
+                }
+            }
+        }
+        let date = record.visits[index].date
+        var out: [String: KnownValue] = [:]
+        for (s, k) in known.enumerated() {
+            if let k, date.timeIntervalSince(k.time) <= carrySeconds[s] { out[k.feature] = k }
+        }
+        return out
+    }
+
+    /// The condition features that hold at visit `index` (coded, or derived from a value).
+    public func conditionFeatures(for record: PatientRecord, asOf index: Int) -> [String] {
+        guard let row = row(for: record, at: index) else { return [] }
+        return conditionColumns.filter { row[$0.column] == 1 }.map(\.id)
+    }
+
+    /// Computes the rows of visits 0...last in order, handing each to `body`.
+    private func walk(_ record: PatientRecord, through last: Int, _ body: (Int, [Float]) -> Void) {
+        guard last >= 0 else { return }
+        let catalog = pack.features
+        let conditions: [(entry: ConditionEntry, feature: String)] = record.conditions.compactMap { c in
+            catalog.conditionFeature(code: c.code, display: c.display).map { (c, $0.0.id) }
+        }
+        let medications: [(entry: MedicationEntry, mapping: MedicationMapping)] = record.medications.compactMap { m in
+            pack.treatments.map(code: m.code, display: m.display).map { (m, $0) }
+        }
+        var value = [Double](repeating: .nan, count: measured.count)
+        var time = [Date](repeating: .distantPast, count: measured.count)
+        let width = catalog.columns.count
+        for t in 0...last {
+            let visit = record.visits[t]
+            for o in visit.observations {
+                if case .value(let f, let v) = catalog.measure(o), let s = slotByID[f], o.time >= time[s] {
+                    value[s] = v; time[s] = o.time
+                }
+            }
+            let date = visit.date
+            func current(_ s: Int) -> Double? {
+                value[s].isNaN || date.timeIntervalSince(time[s]) > carrySeconds[s] ? nil : value[s]
+            }
+            var row = [Float](repeating: 0, count: width)
+            for (j, op) in plan {
+                switch op {
+                case .measured(let s, let indicator):
+                    if let v = current(s) { row[j] = Float(v) } else {
+                        row[j] = .nan
+                        if indicator >= 0 { row[indicator] = 1 }
+                    }
+                case .condition(let feature, let history, let from, let derived):
+                    var on = conditions.contains { $0.feature == feature && (history ? $0.entry.onset <= date : $0.entry.isActive(at: date)) }
+                    if !on, let from, let derived, let v = current(from) { on = derived.holds(v) }
+                    row[j] = on ? 1 : 0
+                case .medication(let treatment, let includeRelated):
+                    let on = medications.contains { $0.mapping.treatment == treatment && (!$0.mapping.related || includeRelated) && $0.entry.isActive(at: date) }
+                    row[j] = on ? 1 : 0
+                case .age: row[j] = Float(date.timeIntervalSince(record.birthDate) / (365.2425 * 86400))
+                case .femaleSex: row[j] = record.sex == .female ? 1 : 0
+                case .unknown: row[j] = .nan
+                }
+            }
+            body(t, row)
+        }
+    }
+}

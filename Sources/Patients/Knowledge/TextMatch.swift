@@ -1,0 +1,44 @@
+/// Phrase matching on clinical display text.
+///
+/// Real displays vary in case (`amLODIPine`), punctuation and invisible characters (zero-width
+/// spaces). Text is lower-cased and every run of non-alphanumeric characters becomes one space,
+/// so that a phrase matches whole words only: "nph" never matches inside another word.
+public enum TextMatch {
+    public static func normalize(_ text: String) -> String {
+        var out = " "
+        out.reserveCapacity(text.utf8.count + 2)
+        var lastWasSpace = true
+        for scalar in text.unicodeScalars {
+            if scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) {
+                out.unicodeScalars.append(contentsOf: String(scalar).lowercased().unicodeScalars)
+                lastWasSpace = false
+            } else if !lastWasSpace {
+                out.append(" ")
+                lastWasSpace = true
+            }
+        }
+        if !lastWasSpace { out.append(" ") }
+        return out
+    }
+
+    /// Whether normalized `text` contains the normalized `phrase` (both from `normalize`).
+    public static func contains(_ text: String, normalizedPhrase phrase: String) -> Bool {
+        var text = text, phrase = phrase
+        return text.withUTF8 { t in
+            phrase.withUTF8 { p in
+                guard p.count <= t.count, let first = p.first else { return p.isEmpty }
+                var i = 0
+                let last = t.count - p.count
+                while i <= last {
+                    if t[i] == first {
+                        var k = 1
+                        while k < p.count && t[i + k] == p[k] { k += 1 }
+                        if k == p.count { return true }
+                    }
+                    i += 1
+                }
+                return false
+            }
+        }
+    }
+}

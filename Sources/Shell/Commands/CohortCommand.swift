@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import Cohort
+import Patients
+import Store
+
+/// `rounds cohort`: the synthetic demo cohort.
+struct CohortCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cohort",
+        abstract: "The synthetic demo cohort: generate it, or show what is in the store.",
+        subcommands: [Info.self, Generate.self],
+        defaultSubcommand: Info.self)
+
+    struct Generate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Generate a deterministic synthetic cohort into the store (replacing the synthetic patients; imported ones stay).",
+            discussion: "Same seed and size give identical data. Patients are generated and written in batches, so any size fits in bounded memory.")
+
+        @OptionGroup var global: GlobalOptions
+
+        @Option(name: [.customLong("n"), .long], help: "Number of patients.")
+        var size: Int = CohortGenerator.defaultSize
+
+        @Option(help: "Random seed.")
+        var seed: UInt64 = CohortGenerator.defaultSeed
+
+        func validate() throws {
+            guard size >= 1 else { throw ValidationError("--n must be at least 1") }
+            guard size <= 99_999_999 else { throw ValidationError("--n must be at most 99,999,999") }
+        }
+
+        func run() throws {
+            let ctx = try Context(global, seedDemo: false)
+            let tty = isatty(STDERR_FILENO) == 1
+            let seconds = try CohortWriter(pack: ctx.pack, store: ctx.store).generate(size: size, seed: seed) { done in
+                if tty { FileHandle.standardError.write(Data("\rgenerating… \(done)/\(size)".utf8)) }
+            }
+            if tty { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+            ctx.out.print(String(format: "Generated %d synthetic patients (seed %llu) in %.2f s (%.0f patients/s).", size, seed, seconds, Double(size) / seconds))
+            ctx.out.print("They are synthetic: no real person is described.")
+        }
+    }
+
+    struct Info: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show the cohort's settings and how its labels are distributed.")
+
+        @OptionGroup var global: GlobalOptions
+
+        @Flag(help: "Print as JSON.")
+        var json = false
+
+        struct Summary: Codable { var seed: UInt64; var size: Int; var generator: String; var generatedAt: String; var labels: [String: Int]; var synthetic = true }
+
+        func run() throws {
+            let ctx = try Context(global)
+            guard let info = try ctx.store.cohortInfo() else {
+                ctx.out.print("No synthetic cohort in this store. `rounds cohort generate` makes one."); return
+            }
+            let labels = try ctx.store.cohortLabelCounts()
+            if json { try ctx.out.json(Summary(seed: info.seed, size: info.size, generator: info.generator, generatedAt: info.generatedAt, labels: labels)); return }
+            ctx.out.print("Synthetic demo cohort: \(info.size) patients, seed \(info.seed), generator \(info.generator), generated \(info.generatedAt).")
+            ctx.out.print("Best simulated treatment at the index visit (the training label):")
+            let total = max(labels.values.reduce(0, +), 1)
+            let rows = ctx.pack.treatments.options.map { o -> [String] in
+                let n = labels[o.id] ?? 0
+                return [o.name, "\(n)", String(format: "%.1f%%", 100 * Double(n) / Double(total))]
+            }
+            ctx.out.print(Table(headers: ["TREATMENT", "PATIENTS", "SHARE"], rows: rows, rightAligned: [1, 2]).render(width: ctx.out.width))
+            ctx.out.print(ctx.out.dim("Synthetic data: not real people."))
+        }
+    }
+}
