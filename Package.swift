@@ -21,6 +21,11 @@ let package = Package(
         // Patient timelines, the knowledge pack's feature and treatment catalogs, FHIR R4 import,
         // and the mapping from a timeline to the model's feature matrix.
         .target(name: "Patients", dependencies: [.product(name: "Yams", package: "Yams")]),
+        // OpenBLAS (Debian libopenblas-dev): the matrix products of the model.
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // The GRU-with-attention treatment model: layers with forward and backward side by side,
+        // the safetensors file format of the model contract, training.
+        .target(name: "TreatmentModel", dependencies: ["COpenBLAS"]),
         // The synthetic demo cohort and its treatment-response simulator.
         .target(name: "Cohort", dependencies: ["Patients"]),
         // The embedded SQLite store: migrations, patients, model versions.
@@ -34,6 +39,7 @@ let package = Package(
 
         .target(name: "TestSupport", dependencies: ["Patients"], path: "Tests/TestSupport"),
         .testTarget(name: "PatientsTests", dependencies: ["Patients", "TestSupport"]),
+        .testTarget(name: "TreatmentModelTests", dependencies: ["TreatmentModel", "TestSupport"]),
         .testTarget(name: "CohortTests", dependencies: ["Cohort", "Patients", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Cohort", "Patients", "TestSupport"]),
         // Runs the real `rounds` executable, so it depends on it to have it built.

@@ -1,0 +1,274 @@
+import Foundation
+
+/// A batch of standardized sequences, time-major and padded at the end.
+public struct SequenceBatch: Sendable {
+    public let B: Int
+    public let T: Int
+    public let F: Int
+    public let lengths: [Int]
+    /// `[T·B·F]`, row `t·B + b`; zero where `t ≥ lengths[b]`.
+    public var x: [Float]
+
+    /// Packs sequences (each `[T_b · F]`, visit-major) into a batch.
+    public init(sequences: [[Float]], features F: Int) {
+        B = sequences.count
+        self.F = F
+        lengths = sequences.map { $0.count / F }
+        T = lengths.max() ?? 0
+        var x = [Float](repeating: 0, count: T * B * F)
+        for (b, s) in sequences.enumerated() {
+            for t in 0..<(s.count / F) {
+                for f in 0..<F { x[(t * B + b) * F + f] = s[t * F + f] }
+            }
+        }
+        self.x = x
+    }
+
+    /// The sequence of item `b` back in visit-major form.
+    public func sequence(_ b: Int) -> [Float] {
+        var out: [Float] = []
+        for t in 0..<lengths[b] {
+            let start = (t * B + b) * F
+            out += x[start..<(start + F)]
+        }
+        return out
+    }
+}
+
+/// The contract's model (`gru-attention-v1`): linear visit embedding, a GRU, additive attention
+/// pooling over visits, a linear layer to treatment logits, softmax.
+///
+/// Parameters live in one flat buffer (`ParameterLayout`); the forward pass keeps what the
+/// backward pass needs (`Pass`), and the backward pass takes any gradient of the logits, so the
+/// same code trains (cross-entropy) and explains (the gradient of one probability).
+public struct GRUAttention: Sendable {
+    public let shape: ModelShape
+    public let layout: ParameterLayout
+    public var parameters: [Float]
+    /// Standardization, applied before the model: x = (raw − mean) / std.
+    public var inputMean: [Float]
+    public var inputStd: [Float]
+
+    public init(shape: ModelShape, parameters: [Float], inputMean: [Float], inputStd: [Float]) {
+        precondition(parameters.count == ParameterLayout(shape).count, "parameter count does not match the shape")
+        self.shape = shape
+        self.layout = ParameterLayout(shape)
+        self.parameters = parameters
+        self.inputMean = inputMean
+        self.inputStd = inputStd
+    }
+
+    /// PyTorch's default initialisation: U(−1/√fan_in, 1/√fan_in) for Linear and GRU tensors.
+    public init(shape: ModelShape, seed: UInt64) {
+        let layout = ParameterLayout(shape)
+        var rng = ModelRandom(seed: seed)
+        var p = [Float](repeating: 0, count: layout.count)
+        for t in layout.tensors {
+            let fanIn: Int
+            switch t.name {
+            case let n where n.hasPrefix("gru."): fanIn = shape.hidden   // PyTorch: 1/√hidden_size for every GRU tensor
+            case let n where n.hasSuffix(".bias"): fanIn = layout.tensors.first { $0.name == n.replacingOccurrences(of: ".bias", with: ".weight") }!.shape[1]
+            default: fanIn = t.shape[1]
+            }
+            let bound = 1 / Float(fanIn).squareRoot()
+            for i in 0..<t.count { p[t.offset + i] = rng.uniform(-bound, bound) }
+        }
+        self.init(shape: shape, parameters: p, inputMean: [Float](repeating: 0, count: shape.features),
+                  inputStd: [Float](repeating: 1, count: shape.features))
+    }
+
+    /// Standardizes raw rows (NaN = unknown → the mean, i.e. 0), visit-major `[T·F]`.
+    public func standardize(_ rows: [[Float]]) -> [Float] {
+        var out: [Float] = []
+        out.reserveCapacity(rows.count * shape.features)
+        for row in rows {
+            for f in 0..<shape.features {
+                let v = row[f]
+                out.append(v.isNaN ? 0 : (v - inputMean[f]) / inputStd[f])
+            }
+        }
+        return out
+    }
+
+    /// Everything a forward pass computed.
+    public struct Pass: Sendable {
+        public let batch: SequenceBatch
+        var v: [Float]          // [T·B, E]  embedded visits
+        var gi: [Float]         // [T·B, 3H] W_i v + b_i
+        var gru: GRU.Cache
+        var attention: AttentionPooling.Cache
+        /// `[B, K]` treatment probabilities.
+        public var probabilities: [Float]
+        public var logits: [Float]
+
+        /// Attention weights of item `b` over its visits.
+        public func attentionWeights(_ b: Int) -> [Float] { (0..<batch.lengths[b]).map { attention.a[$0 * batch.B + b] } }
+        public func probabilities(_ b: Int) -> [Float] { let K = probabilities.count / batch.B; return Array(probabilities[(b * K)..<(b * K + K)]) }
+    }
+
+    public func forward(_ batch: SequenceBatch) -> Pass {
+        let (T, B, F, E, H, A, K) = (batch.T, batch.B, shape.features, shape.embed, shape.hidden, shape.attention, shape.treatments)
+        precondition(batch.F == F, "batch has \(batch.F) features, the model \(F)")
+        let L = layout
+        var v = [Float](repeating: 0, count: T * B * E)
+        var gi = [Float](repeating: 0, count: T * B * 3 * H)
+        var gruCache = GRU.Cache(T: T, B: B, H: H)
+        var att = AttentionPooling.Cache(T: T, B: B, H: H, A: A)
+        var logits = [Float](repeating: 0, count: B * K)
+        parameters.withUnsafeBufferPointer { pp in
+            let p = pp.baseAddress!
+            batch.x.withUnsafeBufferPointer { x in
+                v.withUnsafeMutableBufferPointer { vp in
+                    Linear.forward(x: x.baseAddress!, w: p + L.embedW, b: p + L.embedB, y: vp.baseAddress!, n: T * B, in: F, out: E)
+                }
+            }
+            v.withUnsafeBufferPointer { vp in
+                gi.withUnsafeMutableBufferPointer { gp in
+                    Linear.forward(x: vp.baseAddress!, w: p + L.wih, b: p + L.bih, y: gp.baseAddress!, n: T * B, in: E, out: 3 * H)
+                }
+            }
+            gi.withUnsafeBufferPointer { gp in
+                GRU.forward(gi: gp.baseAddress!, whh: p + L.whh, bhh: p + L.bhh, lengths: batch.lengths, T: T, B: B, H: H, cache: &gruCache)
+            }
+            gruCache.h.withUnsafeBufferPointer { hp in
+                AttentionPooling.forward(hs: hp.baseAddress! + B * H, wa: p + L.attnW, ba: p + L.attnB, v: p + L.attnV,
+                                         lengths: batch.lengths, T: T, B: B, H: H, A: A, cache: &att)
+            }
+            att.c.withUnsafeBufferPointer { cp in
+                logits.withUnsafeMutableBufferPointer { lp in
+                    Linear.forward(x: cp.baseAddress!, w: p + L.outW, b: p + L.outB, y: lp.baseAddress!, n: B, in: H, out: K)
+                }
+            }
+        }
+        return Pass(batch: batch, v: v, gi: gi, gru: gruCache, attention: att, probabilities: Softmax.rows(logits, K), logits: logits)
+    }
+
+    /// Gradients of whatever produced `dLogits` (`[B, K]`): of every parameter (flat, in
+    /// `layout`) and, when asked, of the standardized input (`[T·B·F]`, time-major).
+    public func backward(_ pass: Pass, dLogits: [Float], inputGradient: Bool = false) -> (parameters: [Float], input: [Float]?) {
+        let batch = pass.batch
+        let (T, B, F, E, H, A, K) = (batch.T, batch.B, shape.features, shape.embed, shape.hidden, shape.attention, shape.treatments)
+        let L = layout
+        var g = [Float](repeating: 0, count: L.count)
+        var dc = [Float](repeating: 0, count: B * H)
+        var dhs = [Float](repeating: 0, count: T * B * H)
+        var dgi = [Float](repeating: 0, count: T * B * 3 * H)
+        var dv = [Float](repeating: 0, count: T * B * E)
+        var dx: [Float]? = inputGradient ? [Float](repeating: 0, count: T * B * F) : nil
+        parameters.withUnsafeBufferPointer { pp in
+        g.withUnsafeMutableBufferPointer { gp in
+            let p = pp.baseAddress!, gr = gp.baseAddress!
+            // Output layer.
+            pass.attention.c.withUnsafeBufferPointer { cp in
+                dLogits.withUnsafeBufferPointer { dl in
+                    dc.withUnsafeMutableBufferPointer { dcp in
+                        Linear.backward(dy: dl.baseAddress!, x: cp.baseAddress!, w: p + L.outW, dw: gr + L.outW, db: gr + L.outB,
+                                        dx: dcp.baseAddress!, n: B, in: H, out: K)
+                    }
+                }
+            }
+            // Attention pooling.
+            pass.gru.h.withUnsafeBufferPointer { hp in
+                dc.withUnsafeBufferPointer { dcp in
+                    dhs.withUnsafeMutableBufferPointer { dhp in
+                        AttentionPooling.backward(dc: dcp.baseAddress!, hs: hp.baseAddress! + B * H, wa: p + L.attnW, v: p + L.attnV,
+                                                  lengths: batch.lengths, T: T, B: B, H: H, A: A, cache: pass.attention,
+                                                  dhs: dhp.baseAddress!, dwa: gr + L.attnW, dba: gr + L.attnB, dv: gr + L.attnV)
+                    }
+                }
+            }
+            // GRU through time.
+            dhs.withUnsafeBufferPointer { dhp in
+                dgi.withUnsafeMutableBufferPointer { dgp in
+                    GRU.backward(dhOut: dhp.baseAddress!, whh: p + L.whh, lengths: batch.lengths, T: T, B: B, H: H, cache: pass.gru,
+                                 dgi: dgp.baseAddress!, dwhh: gr + L.whh, dbhh: gr + L.bhh)
+                }
+            }
+            // Input side of the GRU, then the embedding.
+            dgi.withUnsafeBufferPointer { dgp in
+                pass.v.withUnsafeBufferPointer { vp in
+                    dv.withUnsafeMutableBufferPointer { dvp in
+                        Linear.backward(dy: dgp.baseAddress!, x: vp.baseAddress!, w: p + L.wih, dw: gr + L.wih, db: gr + L.bih,
+                                        dx: dvp.baseAddress!, n: T * B, in: E, out: 3 * H)
+                    }
+                }
+            }
+            // Padded rows carry no gradient into the embedding.
+            for t in 0..<T { for b in 0..<B where t >= batch.lengths[b] { for j in 0..<E { dv[(t * B + b) * E + j] = 0 } } }
+            dv.withUnsafeBufferPointer { dvp in
+                batch.x.withUnsafeBufferPointer { xp in
+                    if dx != nil {
+                        dx!.withUnsafeMutableBufferPointer { dxp in
+                            Linear.backward(dy: dvp.baseAddress!, x: xp.baseAddress!, w: p + L.embedW, dw: gr + L.embedW, db: gr + L.embedB,
+                                            dx: dxp.baseAddress!, n: T * B, in: F, out: E)
+                        }
+                    } else {
+                        Linear.backward(dy: dvp.baseAddress!, x: xp.baseAddress!, w: p + L.embedW, dw: gr + L.embedW, db: gr + L.embedB,
+                                        dx: nil, n: T * B, in: F, out: E)
+                    }
+                }
+            }
+        }}
+        return (g, dx)
+    }
+}
+
+/// Softmax and cross-entropy over rows of logits.
+public enum Softmax {
+    public static func rows(_ logits: [Float], _ K: Int) -> [Float] {
+        var p = logits
+        for r in 0..<(logits.count / K) {
+            let row = r * K
+            var m = -Float.infinity
+            for k in 0..<K { m = max(m, p[row + k]) }
+            var s: Float = 0
+            for k in 0..<K { p[row + k] = Foundation.exp(p[row + k] - m); s += p[row + k] }
+            for k in 0..<K { p[row + k] /= s }
+        }
+        return p
+    }
+
+    /// Mean cross-entropy of `labels` under `probabilities` (weights default 1), and its
+    /// gradient with respect to the logits.
+    public static func crossEntropy(probabilities p: [Float], labels: [Int], weights: [Float]? = nil, K: Int) -> (loss: Float, dLogits: [Float]) {
+        let B = labels.count
+        let w = weights ?? [Float](repeating: 1, count: B)
+        let total = max(w.reduce(0, +), 1e-12)
+        var loss: Float = 0
+        var d = p
+        for b in 0..<B {
+            loss -= w[b] * Foundation.log(max(p[b * K + labels[b]], 1e-12))
+            d[b * K + labels[b]] -= 1
+            for k in 0..<K { d[b * K + k] *= w[b] / total }
+        }
+        return (loss / total, d)
+    }
+
+    /// Gradient of probability `k` of each row with respect to the logits: p_k (e_k − p).
+    public static func probabilityGradient(probabilities p: [Float], target k: Int, K: Int) -> [Float] {
+        var d = [Float](repeating: 0, count: p.count)
+        for r in 0..<(p.count / K) {
+            let pk = p[r * K + k]
+            for j in 0..<K { d[r * K + j] = pk * ((j == k ? 1 : 0) - p[r * K + j]) }
+        }
+        return d
+    }
+}
+
+/// Reproducible random numbers for initialisation and shuffling (SplitMix64).
+public struct ModelRandom: Sendable {
+    var state: UInt64
+    public init(seed: UInt64) { state = seed ^ 0x5DEE_CE66_D1CE_4E5B }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    public mutating func uniform(_ a: Float, _ b: Float) -> Float { a + (b - a) * Float(next() >> 40) * 0x1.0p-24 }
+    public mutating func shuffle<T>(_ a: inout [T]) {
+        guard a.count > 1 else { return }
+        for i in stride(from: a.count - 1, to: 0, by: -1) { a.swapAt(i, Int(next() % UInt64(i + 1))) }
+    }
+}

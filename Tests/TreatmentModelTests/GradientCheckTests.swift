@@ -1,0 +1,142 @@
+import Foundation
+import Testing
+@testable import TreatmentModel
+
+/// Every backward pass against central finite differences of its forward pass.
+@Suite struct GradientCheckTests {
+    var rng = ModelRandom(seed: 42)
+
+    mutating func random(_ n: Int, _ scale: Float = 1) -> [Float] { (0..<n).map { _ in rng.uniform(-scale, scale) } }
+
+    /// Compares an analytic gradient with central differences of `f` at `x`, for `indices`.
+    static func check(_ name: String, analytic: [Float], at x: [Float], indices: [Int], eps: Float = 1e-2, f: ([Float]) -> Double) {
+        var worst: Float = 0
+        for i in indices {
+            var plus = x, minus = x
+            plus[i] += eps; minus[i] -= eps
+            let numeric = Float((f(plus) - f(minus)) / Double(2 * eps))
+            let err = abs(numeric - analytic[i]) / max(1e-2, abs(numeric) + abs(analytic[i]))
+            worst = max(worst, err)
+            #expect(err < 2e-2, "\(name)[\(i)]: analytic \(analytic[i]), numeric \(numeric)")
+        }
+        #expect(worst < 2e-2)
+    }
+
+    @Test mutating func linear() {
+        let (n, i, o) = (3, 5, 4)
+        let x = random(n * i), w = random(o * i), b = random(o), r = random(n * o)
+        func loss(_ x: [Float], _ w: [Float], _ b: [Float]) -> Double {
+            var y = [Float](repeating: 0, count: n * o)
+            x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in b.withUnsafeBufferPointer { bp in y.withUnsafeMutableBufferPointer { yp in
+                Linear.forward(x: xp.baseAddress!, w: wp.baseAddress!, b: bp.baseAddress!, y: yp.baseAddress!, n: n, in: i, out: o)
+            }}}}
+            return zip(y, r).reduce(0) { $0 + Double($1.0 * $1.1) }
+        }
+        var dw = [Float](repeating: 0, count: o * i), db = [Float](repeating: 0, count: o), dx = [Float](repeating: 0, count: n * i)
+        r.withUnsafeBufferPointer { rp in x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in
+            dw.withUnsafeMutableBufferPointer { dwp in db.withUnsafeMutableBufferPointer { dbp in dx.withUnsafeMutableBufferPointer { dxp in
+                Linear.backward(dy: rp.baseAddress!, x: xp.baseAddress!, w: wp.baseAddress!, dw: dwp.baseAddress!, db: dbp.baseAddress!, dx: dxp.baseAddress!, n: n, in: i, out: o)
+            }}}}}}
+        Self.check("dx", analytic: dx, at: x, indices: Array(0..<(n * i))) { loss($0, w, b) }
+        Self.check("dW", analytic: dw, at: w, indices: Array(0..<(o * i))) { loss(x, $0, b) }
+        Self.check("db", analytic: db, at: b, indices: Array(0..<o)) { loss(x, w, $0) }
+    }
+
+    @Test mutating func gruThroughTimeWithPadding() {
+        let (T, B, H) = (4, 3, 5)
+        let lengths = [4, 2, 3]
+        let gi = random(T * B * 3 * H), whh = random(3 * H * H, 0.6), bhh = random(3 * H), r = random(T * B * H)
+        func run(_ gi: [Float], _ whh: [Float], _ bhh: [Float]) -> GRU.Cache {
+            var c = GRU.Cache(T: T, B: B, H: H)
+            gi.withUnsafeBufferPointer { g in whh.withUnsafeBufferPointer { w in bhh.withUnsafeBufferPointer { bb in
+                GRU.forward(gi: g.baseAddress!, whh: w.baseAddress!, bhh: bb.baseAddress!, lengths: lengths, T: T, B: B, H: H, cache: &c)
+            }}}
+            return c
+        }
+        // Loss: Σ over real steps of h_t · r_t (padding must not matter).
+        func loss(_ c: GRU.Cache) -> Double {
+            var s = 0.0
+            for t in 0..<T { for b in 0..<B where t < lengths[b] { for j in 0..<H { s += Double(c.h[((t + 1) * B + b) * H + j] * r[(t * B + b) * H + j]) } } }
+            return s
+        }
+        var dhOut = [Float](repeating: 0, count: T * B * H)
+        for t in 0..<T { for b in 0..<B where t < lengths[b] { for j in 0..<H { dhOut[(t * B + b) * H + j] = r[(t * B + b) * H + j] } } }
+        let cache = run(gi, whh, bhh)
+        var dgi = [Float](repeating: 0, count: T * B * 3 * H), dwhh = [Float](repeating: 0, count: 3 * H * H), dbhh = [Float](repeating: 0, count: 3 * H)
+        dhOut.withUnsafeBufferPointer { d in whh.withUnsafeBufferPointer { w in dgi.withUnsafeMutableBufferPointer { g in
+            dwhh.withUnsafeMutableBufferPointer { dw in dbhh.withUnsafeMutableBufferPointer { db in
+                GRU.backward(dhOut: d.baseAddress!, whh: w.baseAddress!, lengths: lengths, T: T, B: B, H: H, cache: cache,
+                             dgi: g.baseAddress!, dwhh: dw.baseAddress!, dbhh: db.baseAddress!)
+            }}}}}
+        Self.check("dgi", analytic: dgi, at: gi, indices: Array(0..<gi.count)) { loss(run($0, whh, bhh)) }
+        Self.check("dWhh", analytic: dwhh, at: whh, indices: Array(0..<whh.count)) { loss(run(gi, $0, bhh)) }
+        Self.check("dbhh", analytic: dbhh, at: bhh, indices: Array(0..<bhh.count)) { loss(run(gi, whh, $0)) }
+        // Padded steps carry their state.
+        #expect(Array(cache.h[((2 + 1) * B + 1) * H..<((2 + 1) * B + 1) * H + H]) == Array(cache.h[(2 * B + 1) * H..<(2 * B + 1) * H + H]))
+    }
+
+    @Test mutating func attentionPooling() {
+        let (T, B, H, A) = (5, 2, 4, 3)
+        let lengths = [5, 3]
+        let hs = random(T * B * H), wa = random(A * H), ba = random(A), v = random(A), r = random(B * H)
+        func run(_ hs: [Float], _ wa: [Float], _ ba: [Float], _ v: [Float]) -> AttentionPooling.Cache {
+            var k = AttentionPooling.Cache(T: T, B: B, H: H, A: A)
+            hs.withUnsafeBufferPointer { h in wa.withUnsafeBufferPointer { w in ba.withUnsafeBufferPointer { bb in v.withUnsafeBufferPointer { vv in
+                AttentionPooling.forward(hs: h.baseAddress!, wa: w.baseAddress!, ba: bb.baseAddress!, v: vv.baseAddress!, lengths: lengths, T: T, B: B, H: H, A: A, cache: &k)
+            }}}}
+            return k
+        }
+        func loss(_ k: AttentionPooling.Cache) -> Double { zip(k.c, r).reduce(0) { $0 + Double($1.0 * $1.1) } }
+        let cache = run(hs, wa, ba, v)
+        for b in 0..<B {
+            #expect(abs((0..<T).reduce(Float(0)) { $0 + cache.a[$1 * B + b] } - 1) < 1e-6)
+            for t in lengths[b]..<T { #expect(cache.a[t * B + b] == 0) }
+        }
+        var dhs = [Float](repeating: 0, count: hs.count), dwa = [Float](repeating: 0, count: wa.count)
+        var dba = [Float](repeating: 0, count: A), dv = [Float](repeating: 0, count: A)
+        r.withUnsafeBufferPointer { rp in hs.withUnsafeBufferPointer { h in wa.withUnsafeBufferPointer { w in v.withUnsafeBufferPointer { vv in
+            dhs.withUnsafeMutableBufferPointer { dh in dwa.withUnsafeMutableBufferPointer { dw in dba.withUnsafeMutableBufferPointer { db in dv.withUnsafeMutableBufferPointer { dvp in
+                AttentionPooling.backward(dc: rp.baseAddress!, hs: h.baseAddress!, wa: w.baseAddress!, v: vv.baseAddress!, lengths: lengths, T: T, B: B, H: H, A: A,
+                                          cache: cache, dhs: dh.baseAddress!, dwa: dw.baseAddress!, dba: db.baseAddress!, dv: dvp.baseAddress!)
+            }}}}}}}}
+        Self.check("dhs", analytic: dhs, at: hs, indices: Array(0..<hs.count)) { loss(run($0, wa, ba, v)) }
+        Self.check("dWa", analytic: dwa, at: wa, indices: Array(0..<wa.count)) { loss(run(hs, $0, ba, v)) }
+        Self.check("dba", analytic: dba, at: ba, indices: Array(0..<A)) { loss(run(hs, wa, $0, v)) }
+        Self.check("dv", analytic: dv, at: v, indices: Array(0..<A)) { loss(run(hs, wa, ba, $0)) }
+    }
+
+    /// The whole model: cross-entropy of a padded batch, every parameter tensor and the input.
+    @Test mutating func wholeModel() {
+        let shape = ModelShape(features: 6, embed: 5, hidden: 4, attention: 3, treatments: 4)
+        let model = GRUAttention(shape: shape, seed: 9)
+        let seqs = [random(5 * 6), random(2 * 6), random(4 * 6)]
+        let labels = [2, 0, 3]
+        let batch = SequenceBatch(sequences: seqs, features: 6)
+        func loss(_ m: GRUAttention, _ b: SequenceBatch) -> Double {
+            let p = m.forward(b).probabilities
+            return Double(Softmax.crossEntropy(probabilities: p, labels: labels, K: 4).loss)
+        }
+        let pass = model.forward(batch)
+        let (_, dl) = Softmax.crossEntropy(probabilities: pass.probabilities, labels: labels, K: 4)
+        let (g, dx) = model.backward(pass, dLogits: dl, inputGradient: true)
+        Self.check("parameters", analytic: g, at: model.parameters, indices: Array(0..<model.parameters.count), eps: 5e-3) { p in
+            var m = model; m.parameters = p; return loss(m, batch)
+        }
+        Self.check("input", analytic: dx!, at: batch.x, indices: Array(0..<batch.x.count), eps: 5e-3) { x in
+            var b = batch; b.x = x; return loss(model, b)
+        }
+        // Padding receives no gradient.
+        for t in 0..<batch.T { for b in 0..<3 where t >= batch.lengths[b] { for f in 0..<6 { #expect(dx![(t * 3 + b) * 6 + f] == 0) } } }
+    }
+
+    @Test func vectorExpAgreesWithFoundation() {
+        var worst: Float = 0
+        var x: Float = -30
+        while x < 30 {
+            let v = Nonlinear.exp(SIMD8(repeating: x))[0]
+            worst = max(worst, abs(v - Foundation.exp(x)) / Foundation.exp(x))
+            x += 0.0137
+        }
+        #expect(worst < 5e-7, "worst relative error \(worst)")
+    }
+}
