@@ -25,21 +25,21 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         // The GRU-with-attention treatment model: layers with forward and backward side by side,
         // the safetensors file format of the model contract, training.
-        .target(name: "TreatmentModel", dependencies: ["COpenBLAS"]),
+        .target(name: "TreatmentModel", dependencies: ["Patients", "COpenBLAS"]),
         // The synthetic demo cohort and its treatment-response simulator.
         .target(name: "Cohort", dependencies: ["Patients"]),
         // The embedded SQLite store: migrations, patients, model versions.
         .target(name: "Store", dependencies: ["Patients", .product(name: "GRDB", package: "GRDB.swift")]),
         // Commands (system shell and, later, the interactive shell) and terminal rendering.
         .target(name: "Shell", dependencies: [
-            "Patients", "Cohort", "Store",
+            "Patients", "Cohort", "Store", "TreatmentModel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "rounds", dependencies: ["Shell"]),
 
         .target(name: "TestSupport", dependencies: ["Patients"], path: "Tests/TestSupport"),
         .testTarget(name: "PatientsTests", dependencies: ["Patients", "TestSupport"]),
-        .testTarget(name: "TreatmentModelTests", dependencies: ["TreatmentModel", "TestSupport"]),
+        .testTarget(name: "TreatmentModelTests", dependencies: ["TreatmentModel", "Patients", "Cohort", "TestSupport"]),
         .testTarget(name: "CohortTests", dependencies: ["Cohort", "Patients", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Cohort", "Patients", "TestSupport"]),
         // Runs the real `rounds` executable, so it depends on it to have it built.

@@ -114,7 +114,7 @@ struct HistorySimulation {
         let traits = LatentTraits(
             betaCellReserve: beta, insulinResistance: rng.normal(), incretinResponse: rng.normal(),
             hypoglycaemiaSusceptibility: pow(rng.uniform(), 1.5), weightGainProneness: rng.normal(),
-            gastrointestinalIntolerance: rng.chance(0.12),
+            gastrointestinalIntolerance: rng.chance(0.15),
             progression: 0.08 + 0.16 * rng.uniform() + 0.1 * max(0, -beta),
             egfrDecline: ckdProne ? rng.uniform(2, 5.5) : rng.uniform(0.2, 1.5))
 
@@ -176,7 +176,7 @@ struct HistorySimulation {
         }
 
         // Therapy: what is being taken, its HbA1c and weight effects, and when it started.
-        struct Therapy { var option: String; var entry: Int; var lowering: Double; var weight: Double; var start: Date }
+        struct Therapy { var option: String; var entry: Int; var lowering: Double; var weight: Double; var start: Date; var reviewed = false }
         var therapies: [Therapy] = []
         var stoppedForIntolerance = false
         var hypoglycaemiaSeen = false
@@ -277,19 +277,27 @@ struct HistorySimulation {
                 therapies.remove(at: i)
                 stoppedForIntolerance = true
             }
+            // A drug that has not worked after months is stopped (tried and failed: visible in the history only).
+            for i in therapies.indices.reversed() where !therapies[i].reviewed && d.timeIntervalSince(therapies[i].start) > 0.4 * Self.year {
+                therapies[i].reviewed = true
+                if therapies[i].lowering < 0.4 && rng.chance(0.7) {
+                    medications[therapies[i].entry].end = d
+                    therapies.remove(at: i)
+                }
+            }
             if kidney && egfrMeasured < 30, let i = therapies.firstIndex(where: { $0.option == "metformin" }), rng.chance(0.7) {
                 medications[therapies[i].entry].end = d
                 therapies.remove(at: i)
             }
-            if s.hba1c > 7.2 && rng.chance(0.35) {
-                let triedMetformin = medications.contains { $0.code == "6809" }
+            if s.hba1c > 7.2 && rng.chance(0.45) {
+                let tried = Set(medications.compactMap { m in CohortCodes.drugs.first { $0.value.contains { $0.0 == m.code } }?.key })
                 let weights: [(String, Double)] = [
-                    ("metformin", (!triedMetformin && s.egfr >= 30) ? 6 : 0),
+                    ("metformin", (!tried.contains("metformin") && s.egfr >= 30) ? 6 : 0),
                     ("sulfonylurea", 1.2), ("dpp4", 1.0),
                     ("sglt2", s.egfr >= 30 ? 1.0 + (s.heartFailure || s.egfr < 60 ? 1.5 : 0) : 0),
                     ("glp1", 0.8 + (s.ascvd || s.bmi >= 30 ? 1.0 : 0)),
                     ("tzd", 0.4), ("basal_insulin", 0.4 + (s.hba1c > 9 ? 2.5 : 0)),
-                ].filter { o, w in w > 0 && !s.current.contains(o) }
+                ].filter { o, w in w > 0 && !s.current.contains(o) && !tried.contains(o) }
                 if weights.isEmpty { continue }
                 let choice = weights[rng.pick(weights: weights.map(\.1))].0
                 let drug = CohortCodes.drugs[choice]!

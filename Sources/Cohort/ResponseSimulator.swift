@@ -28,13 +28,13 @@ public struct ResponseSimulator: Sendable {
     /// inhibitors and (inversely) insulin, the incretin axis DPP-4 inhibitors and GLP-1 RAs.
     public func responsiveness(_ t: String, _ traits: LatentTraits) -> Double {
         switch t {
-        case "metformin": return exp(0.45 * traits.insulinResistance)
-        case "tzd": return exp(0.6 * traits.insulinResistance)
-        case "sulfonylurea": return exp(0.6 * traits.betaCellReserve)
-        case "dpp4": return exp(0.35 * traits.betaCellReserve + 0.45 * traits.incretinResponse)
-        case "glp1": return exp(0.5 * traits.incretinResponse)
-        case "basal_insulin": return exp(-0.35 * traits.betaCellReserve)
-        case "sglt2": return exp(0.15 * traits.insulinResistance)
+        case "metformin": return exp(0.8 * traits.insulinResistance)
+        case "tzd": return exp(1.0 * traits.insulinResistance)
+        case "sulfonylurea": return exp(1.0 * traits.betaCellReserve)
+        case "dpp4": return exp(0.6 * traits.betaCellReserve + 0.8 * traits.incretinResponse)
+        case "glp1": return exp(0.9 * traits.incretinResponse)
+        case "basal_insulin": return exp(-0.6 * traits.betaCellReserve)
+        case "sglt2": return exp(0.3 * traits.insulinResistance)
         default: return 0
         }
     }

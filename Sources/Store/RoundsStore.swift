@@ -245,3 +245,14 @@ extension RoundsStore {
         }
     }
 }
+
+extension RoundsStore {
+    /// Every synthetic patient with their label (the best simulated treatment), ordered by id.
+    public func labelledPatients() throws -> [(PatientRecord, String)] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT p.record, t.label FROM patient p JOIN cohort_truth t ON t.patient_id = p.id ORDER BY p.id").map { row in
+                (try RecordCodec.decode([UInt8](row["record"] as Data)), row["label"] as String)
+            }
+        }
+    }
+}

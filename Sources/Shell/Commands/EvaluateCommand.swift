@@ -1,0 +1,99 @@
+import ArgumentParser
+import Foundation
+import Patients
+import Store
+import TreatmentModel
+
+/// `rounds evaluate`: the model beside its baselines on the held-out test split.
+struct EvaluateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Score the model and its baselines on the test split of the synthetic cohort.",
+        discussion: """
+        Accuracy, macro precision, recall, F1 and one-vs-rest AUC-ROC (the metrics of Kukalakunta,
+        Thuniki and Yellu's results table), top-2 accuracy, expected calibration error and Brier
+        score, each with a 95 % bootstrap interval; then the model's per-treatment scores and its
+        confusion matrix. Baselines: multinomial logistic regression on the last visit, and the
+        majority class. The split is the one the model was trained with (its seed).
+        """)
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: ArgumentHelp("The model file to evaluate.", valueName: "file"))
+    var model: String
+
+    @Option(help: "Bootstrap resamples for the intervals.")
+    var resamples: Int = 1000
+
+    @Flag(help: "Print as JSON.")
+    var json = false
+
+    struct Report: Codable {
+        var model: String
+        var testCases: Int
+        var data = "synthetic demo cohort (not real patients)"
+        var evaluations: [Evaluation]
+    }
+
+    func run() throws {
+        let ctx = try Context(global)
+        let file: ModelFile
+        do { file = try ModelFile.load(path: model) } catch let e as ModelFileError { throw ValidationError(e.description) }
+        try ModelCompatibility.check(file, pack: ctx.pack)
+        let seed = (file.extra["training_config"].flatMap { try? JSONDecoder().decode(TrainingConfig.self, from: Data($0.utf8)) })?.seed ?? TrainingConfig().seed
+        let data = try ModelData.load(ctx, seed: seed)
+        let recommenders: [any Recommender] = [ModelRecommender(model: file.model), LogisticRegression(train: data.train), MajorityClass(train: data.train)]
+        let evaluations = recommenders.map { r in
+            Evaluation.score(name: r.name, probabilities: data.test.examples.map(r.probabilities), labels: data.test.labels,
+                             treatments: data.test.treatments, resamples: resamples)
+        }
+        if json { try ctx.out.json(Report(model: model, testCases: data.test.examples.count, evaluations: evaluations)); return }
+        EvaluationView(evaluations: evaluations, treatments: ctx.pack.treatments.options.map(\.name), out: ctx.out).print(cases: data.test.examples.count)
+    }
+}
+
+/// Checks that a model file speaks the knowledge pack's features and treatments.
+enum ModelCompatibility {
+    static func check(_ file: ModelFile, pack: KnowledgePack) throws {
+        guard file.features == pack.features.columns else {
+            let missing = Set(pack.features.columns).subtracting(file.features).sorted(), extra = Set(file.features).subtracting(pack.features.columns).sorted()
+            throw ValidationError("the model's features do not match Knowledge/features.yaml"
+                                  + (missing.isEmpty ? "" : "; missing: \(missing.joined(separator: ", "))")
+                                  + (extra.isEmpty ? "" : "; unknown: \(extra.joined(separator: ", "))")
+                                  + (missing.isEmpty && extra.isEmpty ? " (same names, different order)" : ""))
+        }
+        guard file.treatments == pack.treatments.ids else {
+            throw ValidationError("the model's treatments \(file.treatments) do not match Knowledge/treatments.yaml \(pack.treatments.ids)")
+        }
+    }
+}
+
+/// The evaluation tables.
+struct EvaluationView {
+    let evaluations: [Evaluation]
+    let treatments: [String]
+    let out: Output
+
+    func print(cases: Int) {
+        func cell(_ e: Estimate) -> String { String(format: "%.3f (%.3f–%.3f)", e.value, e.low, e.high) }
+        out.print(out.bold("Test split: \(cases) synthetic patients (not real people); 95 % bootstrap intervals"))
+        let rows = evaluations.map { e -> [String] in
+            let s = e.scores
+            return [e.name, cell(s.accuracy), cell(s.macroPrecision), cell(s.macroRecall), cell(s.macroF1), cell(s.macroAUC),
+                    cell(s.top2Accuracy), cell(s.expectedCalibrationError), cell(s.brier)]
+        }
+        out.print(Table(headers: ["RECOMMENDER", "ACCURACY", "MACRO PRECISION", "MACRO RECALL", "MACRO F1", "MACRO AUC-ROC", "TOP-2", "ECE", "BRIER"],
+                        rows: rows).render(width: 400))
+        guard let model = evaluations.first else { return }
+        out.print("")
+        out.print(out.bold("\(model.name), per treatment"))
+        out.print(Table(headers: ["TREATMENT", "PRECISION", "RECALL", "F1", "SUPPORT"],
+                        rows: model.perClass.enumerated().map { i, c in [treatments[i], String(format: "%.3f", c.precision), String(format: "%.3f", c.recall), String(format: "%.3f", c.f1), "\(c.support)"] },
+                        rightAligned: [1, 2, 3, 4]).render(width: out.width))
+        out.print("")
+        out.print(out.bold("Confusion matrix (rows: best simulated treatment, columns: model's top choice)"))
+        let short = model.perClass.map { String($0.treatment.prefix(6)) }
+        out.print(Table(headers: [""] + short, rows: model.confusion.enumerated().map { i, row in [short[i]] + row.map(String.init) },
+                        rightAligned: Set(1...short.count)).render(width: 400))
+    }
+}

@@ -1,0 +1,143 @@
+import ArgumentParser
+import Foundation
+import Patients
+import Store
+import TreatmentModel
+
+/// `rounds train`: trains the treatment model on the store's synthetic cohort.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train the GRU-attention treatment model on the store's (synthetic) cohort.",
+        discussion: """
+        Patient-level split 70/15/15 (fixed seed), Adam, early stopping on validation loss,
+        gradient clipping. Ctrl-C stops training and writes nothing; the model file is written
+        whole or not at all. Same seed, data, settings and threads: the same file, byte for byte.
+        """)
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: ArgumentHelp("Where to write the model.", valueName: "file"))
+    var out: String = "rounds-model.safetensors"
+
+    @Option(help: "Maximum epochs.") var epochs: Int = TrainingConfig().epochs
+    @Option(help: "Sequences per batch.") var batchSize: Int = TrainingConfig().batchSize
+    @Option(name: .customLong("lr"), help: "Adam learning rate.") var learningRate: Float = TrainingConfig().learningRate
+    @Option(help: "Epochs without improvement before stopping.") var patience: Int = TrainingConfig().patience
+    @Option(help: "Random seed (split, initialisation, shuffling).") var seed: UInt64 = TrainingConfig().seed
+    @Option(help: "Embedding size.") var embed: Int = TrainingConfig().embed
+    @Option(help: "GRU hidden size.") var hidden: Int = TrainingConfig().hidden
+    @Option(help: "Attention size.") var attention: Int = TrainingConfig().attention
+    @Option(help: "OpenBLAS threads.") var threads: Int = TrainingConfig().threads
+    @Option(help: "Decoupled weight decay (AdamW); 0 for plain Adam.") var weightDecay: Float = TrainingConfig().weightDecay
+
+    func validate() throws {
+        guard epochs >= 1, batchSize >= 1, learningRate > 0, patience >= 1, embed >= 1, hidden >= 1, attention >= 1, threads >= 1 else {
+            throw ValidationError("epochs, batch size, learning rate, patience, sizes and threads must be positive")
+        }
+    }
+
+    var config: TrainingConfig {
+        var c = TrainingConfig()
+        c.epochs = epochs; c.batchSize = batchSize; c.learningRate = learningRate; c.patience = patience; c.seed = seed
+        c.embed = embed; c.hidden = hidden; c.attention = attention; c.threads = threads; c.weightDecay = weightDecay
+        return c
+    }
+
+    func run() throws {
+        let ctx = try Context(global)
+        let data = try ModelData.load(ctx, seed: seed)
+        ctx.out.note("Training on \(data.train.examples.count) patients, validating on \(data.validation.examples.count), testing on \(data.test.examples.count) (synthetic cohort).")
+        Interrupt.install()
+        defer { Interrupt.restore() }
+        let progress = ProgressLine(total: epochs)
+        let result = Trainer(config: config).train(train: data.train, validation: data.validation, report: { progress.update($0) }, shouldStop: { Interrupt.requested })
+        progress.finish()
+        if result.interrupted {
+            ctx.out.print("Interrupted: no model written.")
+            throw ExitCode(130)
+        }
+        let test = Evaluation.score(name: "GRU + attention", probabilities: Trainer.predict(result.model, data.test.examples.map { result.model.standardize($0.rows) }),
+                                    labels: data.test.labels, treatments: data.test.treatments, resamples: 200)
+        var meta: [String: String] = [
+            "version": "rounds-\(data.fingerprint.prefix(8))-s\(seed)",
+            "training_config": try String(decoding: JSONEncoder.sorted.encode(config), as: UTF8.self),
+            "training_cohort": data.fingerprint,
+            "split": "patient-level 70/15/15, seed \(seed)",
+            "best_epoch": "\(result.bestEpoch)",
+            "test_metrics": try String(decoding: JSONEncoder.sorted.encode(test.scores), as: UTF8.self),
+            "data": "synthetic demo cohort (not real patients)",
+        ]
+        meta["treatments_names"] = nil
+        let file = ModelFile(model: result.model, features: data.train.features, treatments: data.train.treatments, extra: meta)
+        try AtomicFile.write(file.encode(), to: out)
+        ctx.out.print(String(format: "Wrote %@ (best epoch %d of %d; %.0f sequences/s).", out, result.bestEpoch, result.history.count, result.sequencesPerSecond))
+        ctx.out.print(String(format: "Test split: accuracy %.3f, macro F1 %.3f, AUC %.3f, ECE %.3f. `rounds evaluate --model %@` compares with the baselines.",
+                             test.scores.accuracy.value, test.scores.macroF1.value, test.scores.macroAUC.value, test.scores.expectedCalibrationError.value, out))
+    }
+}
+
+/// The store's labelled cohort, split as training splits it.
+struct ModelData {
+    var train: Dataset, validation: Dataset, test: Dataset
+    var fingerprint: String
+
+    static func load(_ ctx: Context, seed: UInt64) throws -> ModelData {
+        let labelled = try ctx.store.labelledPatients()
+        guard labelled.count >= 20 else { throw ValidationError("the store holds \(labelled.count) labelled synthetic patients; `rounds cohort generate` makes a cohort to train on") }
+        let all = try Dataset(records: labelled, extractor: FeatureExtractor(pack: ctx.pack))
+        let (train, validation, test) = all.split(seed: seed)
+        return ModelData(train: train, validation: validation, test: test, fingerprint: all.fingerprint())
+    }
+}
+
+/// Writes a file whole or not at all: to a temporary name beside it, then renamed over it.
+enum AtomicFile {
+    static func write(_ data: Data, to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        let dir = url.deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
+        try data.write(to: tmp)
+        if rename(tmp.path, url.path) != 0 {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: tmp)
+            throw ValidationError("cannot write \(path): \(reason)")
+        }
+    }
+}
+
+/// Ctrl-C as a request to stop, polled by long computations.
+enum Interrupt {
+    nonisolated(unsafe) private static var flag: sig_atomic_t = 0
+    static var requested: Bool { flag != 0 }
+    static func install() { flag = 0; signal(SIGINT) { _ in Interrupt.flag = 1 } }
+    static func restore() { signal(SIGINT, SIG_DFL) }
+}
+
+/// One status line on standard error, rewritten each epoch (only on a terminal; otherwise a line per epoch).
+final class ProgressLine {
+    let total: Int
+    let tty = isatty(STDERR_FILENO) == 1
+    var seconds: [Double] = []
+    init(total: Int) { self.total = total }
+
+    func update(_ r: EpochReport) {
+        seconds.append(r.seconds)
+        let width = 20, done = min(width, r.epoch * width / max(total, 1))
+        let bar = String(repeating: "█", count: done) + String(repeating: "░", count: width - done)
+        let left = Double(total - r.epoch) * (seconds.reduce(0, +) / Double(seconds.count))
+        let line = String(format: "epoch %3d/%d %@ loss %.4f · val loss %.4f acc %.3f F1 %.3f%@ · %.1f s/epoch · at most %@ left",
+                          r.epoch, total, bar, r.trainLoss, r.validationLoss, r.validationAccuracy, r.validationMacroF1, r.best ? " *" : "  ",
+                          r.seconds, Self.duration(left))
+        FileHandle.standardError.write(Data((tty ? "\r\u{1B}[K" + line : line + "\n").utf8))
+    }
+
+    func finish() { if tty { FileHandle.standardError.write(Data("\n".utf8)) } }
+
+    static func duration(_ s: Double) -> String { s < 90 ? String(format: "%.0f s", s) : String(format: "%.0f min", s / 60) }
+}
+
+extension JSONEncoder {
+    static var sorted: JSONEncoder { let e = JSONEncoder(); e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]; return e }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import Patients
+
+/// Labelled visit sequences, as the model trains and is evaluated on them.
+public struct Dataset: Sendable {
+    public struct Example: Sendable {
+        public var patientID: String
+        /// Raw feature rows (canonical units, NaN = unknown), one per visit up to the index visit.
+        public var rows: [[Float]]
+        public var label: Int
+    }
+
+    public var examples: [Example]
+    public var features: [String]
+    public var treatments: [String]
+
+    public init(examples: [Example], features: [String], treatments: [String]) {
+        self.examples = examples; self.features = features; self.treatments = treatments
+    }
+
+    /// Builds examples from records and their labels (treatment ids), visits up to the index
+    /// visit (the last), at most `maxVisits` of the most recent.
+    public init(records: [(PatientRecord, String)], extractor: FeatureExtractor, maxVisits: Int = 40) throws {
+        let treatments = extractor.pack.treatments.ids
+        var out: [Example] = []
+        out.reserveCapacity(records.count)
+        for (r, label) in records {
+            guard let k = treatments.firstIndex(of: label) else { throw ModelFileError.invalid("label '\(label)' of \(r.id) is no treatment of the pack") }
+            guard !r.visits.isEmpty else { continue }
+            let rows = extractor.matrix(for: r).rows.suffix(maxVisits)
+            out.append(Example(patientID: r.id, rows: Array(rows), label: k))
+        }
+        self.init(examples: out, features: extractor.pack.features.columns, treatments: treatments)
+    }
+
+    /// Patient-level split into train / validation / test (fractions of the whole), by a seeded
+    /// shuffle of the patient ids, so every patient lands in exactly one part.
+    public func split(train: Double = 0.70, validation: Double = 0.15, seed: UInt64) -> (train: Dataset, validation: Dataset, test: Dataset) {
+        var ids = examples.map(\.patientID).sorted()
+        var rng = ModelRandom(seed: seed)
+        rng.shuffle(&ids)
+        let nTrain = Int((Double(ids.count) * train).rounded()), nVal = Int((Double(ids.count) * validation).rounded())
+        var part: [String: Int] = [:]
+        for (i, id) in ids.enumerated() { part[id] = i < nTrain ? 0 : (i < nTrain + nVal ? 1 : 2) }
+        func subset(_ p: Int) -> Dataset { Dataset(examples: examples.filter { part[$0.patientID] == p }, features: features, treatments: treatments) }
+        return (subset(0), subset(1), subset(2))
+    }
+
+    /// Mean and standard deviation of each column over every known value of every visit (NaN
+    /// skipped); a column that never varies gets std 1.
+    public func standardization() -> (mean: [Float], std: [Float]) {
+        let F = features.count
+        var sum = [Double](repeating: 0, count: F), sq = [Double](repeating: 0, count: F), n = [Double](repeating: 0, count: F)
+        for e in examples { for row in e.rows { for f in 0..<F where !row[f].isNaN { sum[f] += Double(row[f]); sq[f] += Double(row[f]) * Double(row[f]); n[f] += 1 } } }
+        var mean = [Float](repeating: 0, count: F), std = [Float](repeating: 1, count: F)
+        for f in 0..<F where n[f] > 0 {
+            let m = sum[f] / n[f]
+            let v = max(sq[f] / n[f] - m * m, 0)
+            mean[f] = Float(m)
+            std[f] = v > 1e-12 ? Float(v.squareRoot()) : 1
+        }
+        return (mean, std)
+    }
+
+    public var labels: [Int] { examples.map(\.label) }
+
+    /// A SHA-256-free, stable fingerprint of the data (FNV-1a over ids, labels and values), so a
+    /// model file can name the cohort it was trained on.
+    public func fingerprint() -> String {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        func mix(_ x: UInt64) { h ^= x; h = h &* 0x0000_0100_0000_01B3 }
+        for e in examples {
+            for b in e.patientID.utf8 { mix(UInt64(b)) }
+            mix(UInt64(e.label))
+            for row in e.rows { for v in row { mix(UInt64(v.bitPattern)) } }
+        }
+        return String(format: "%016llx", h)
+    }
+}

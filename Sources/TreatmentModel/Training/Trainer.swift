@@ -1,0 +1,130 @@
+import Foundation
+
+/// How a model is trained. Defaults follow Kukalakunta, Thuniki and Yellu's setting (Adam,
+/// learning rate 0.001, batch size 32) with early stopping on validation loss.
+public struct TrainingConfig: Sendable, Codable, Equatable {
+    public var embed = 32
+    public var hidden = 64
+    public var attention = 32
+    public var epochs = 60
+    public var batchSize = 32
+    public var learningRate: Float = 0.001
+    /// Epochs without a better validation loss before stopping.
+    public var patience = 8
+    public var clipNorm: Float = 5
+    /// Decoupled weight decay (AdamW); 0 for plain Adam.
+    public var weightDecay: Float = 0
+    public var seed: UInt64 = 20_240_601
+    /// OpenBLAS threads. Same seed, data, configuration and threads: the same model, byte for byte.
+    public var threads = 1
+    public init() {}
+}
+
+/// One epoch's report.
+public struct EpochReport: Sendable, Codable {
+    public var epoch: Int
+    public var trainLoss: Float
+    public var validationLoss: Float
+    public var validationAccuracy: Double
+    public var validationMacroF1: Double
+    public var seconds: Double
+    public var best: Bool
+}
+
+/// Trains the GRU-attention model on labelled sequences.
+public struct Trainer: Sendable {
+    public let config: TrainingConfig
+    public init(config: TrainingConfig) { self.config = config }
+
+    public struct Result: Sendable {
+        /// The model of lowest validation loss.
+        public var model: GRUAttention
+        public var history: [EpochReport]
+        public var bestEpoch: Int
+        public var interrupted: Bool
+        public var sequencesPerSecond: Double
+    }
+
+    /// `shouldStop` is polled between batches (Ctrl-C); `report` hears every epoch.
+    public func train(train: Dataset, validation: Dataset, report: (EpochReport) -> Void = { _ in },
+                      shouldStop: () -> Bool = { false }) -> Result {
+        BLAS.setThreads(config.threads)
+        let (mean, std) = train.standardization()
+        let shape = ModelShape(features: train.features.count, embed: config.embed, hidden: config.hidden,
+                               attention: config.attention, treatments: train.treatments.count)
+        var model = GRUAttention(shape: shape, seed: config.seed)
+        model.inputMean = mean; model.inputStd = std
+        let trainX = train.examples.map { model.standardize($0.rows) }
+        let valX = validation.examples.map { model.standardize($0.rows) }
+        var adam = Adam(count: model.parameters.count, learningRate: config.learningRate)
+        var rng = ModelRandom(seed: config.seed &+ 1)
+        var best = model, bestLoss = Float.infinity, bestEpoch = 0, stale = 0
+        var history: [EpochReport] = []
+        var seen = 0
+        let started = Date()
+        var interrupted = false
+        epochs: for epoch in 1...max(config.epochs, 1) {
+            let t0 = Date()
+            var total: Float = 0, count = 0
+            for batch in batches(lengths: trainX.map { $0.count / shape.features }, rng: &rng) {
+                if shouldStop() { interrupted = true; break epochs }
+                let b = SequenceBatch(sequences: batch.map { trainX[$0] }, features: shape.features)
+                let pass = model.forward(b)
+                let (loss, dl) = Softmax.crossEntropy(probabilities: pass.probabilities, labels: batch.map { train.examples[$0].label }, K: shape.treatments)
+                var (g, _) = model.backward(pass, dLogits: dl)
+                Adam.clip(&g, maxNorm: config.clipNorm)
+                if config.weightDecay > 0 {
+                    let k = 1 - config.learningRate * config.weightDecay
+                    for i in model.parameters.indices { model.parameters[i] *= k }
+                }
+                adam.update(&model.parameters, g)
+                total += loss * Float(batch.count); count += batch.count
+                seen += batch.count
+            }
+            let probs = Self.predict(model, valX)
+            let valLoss = Softmax.crossEntropy(probabilities: probs.flatMap { $0 }, labels: validation.labels, K: shape.treatments).loss
+            let predicted = probs.map { Metrics.argmax($0) }
+            let improved = valLoss < bestLoss
+            if improved { best = model; bestLoss = valLoss; bestEpoch = epoch; stale = 0 } else { stale += 1 }
+            let r = EpochReport(epoch: epoch, trainLoss: total / Float(max(count, 1)), validationLoss: valLoss,
+                                validationAccuracy: Metrics.accuracy(predicted, validation.labels),
+                                validationMacroF1: Metrics.macroF1(predicted, validation.labels, K: shape.treatments),
+                                seconds: Date().timeIntervalSince(t0), best: improved)
+            history.append(r)
+            report(r)
+            if stale >= config.patience { break }
+        }
+        return Result(model: best, history: history, bestEpoch: bestEpoch, interrupted: interrupted,
+                      sequencesPerSecond: Double(seen) / max(Date().timeIntervalSince(started), 1e-9))
+    }
+
+    /// Batches of indices: shuffled, then sorted by length within groups of eight batches (less
+    /// padding), then the batches shuffled again. Deterministic given the generator.
+    func batches(lengths: [Int], rng: inout ModelRandom) -> [[Int]] {
+        var order = Array(lengths.indices)
+        rng.shuffle(&order)
+        let group = config.batchSize * 8
+        var out: [[Int]] = []
+        for start in stride(from: 0, to: order.count, by: group) {
+            let chunk = order[start..<min(order.count, start + group)].sorted { (lengths[$0], $0) < (lengths[$1], $1) }
+            for s in stride(from: 0, to: chunk.count, by: config.batchSize) {
+                out.append(Array(chunk[(chunk.startIndex + s)..<min(chunk.endIndex, chunk.startIndex + s + config.batchSize)]))
+            }
+        }
+        rng.shuffle(&out)
+        return out
+    }
+
+    /// Probabilities for standardized sequences, in batches of similar length.
+    public static func predict(_ model: GRUAttention, _ xs: [[Float]], batchSize: Int = 128) -> [[Float]] {
+        let F = model.shape.features
+        let order = xs.indices.sorted { (xs[$0].count, $0) < (xs[$1].count, $1) }
+        var out = [[Float]](repeating: [], count: xs.count)
+        for start in stride(from: 0, to: order.count, by: batchSize) {
+            let idx = Array(order[start..<min(order.count, start + batchSize)])
+            let pass = model.forward(SequenceBatch(sequences: idx.map { xs[$0] }, features: F))
+            for (b, i) in idx.enumerated() { out[i] = pass.probabilities(b) }
+        }
+        return out
+    }
+}
