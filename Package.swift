@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
     ],
     targets: [
         // Patient timelines, the knowledge pack's feature and treatment catalogs, FHIR R4 import,
@@ -34,6 +35,7 @@ let package = Package(
         .target(name: "Shell", dependencies: [
             "Patients", "Cohort", "Store", "TreatmentModel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .executableTarget(name: "rounds", dependencies: ["Shell"]),
 

@@ -58,7 +58,7 @@ struct TrainCommand: ParsableCommand {
             throw ExitCode(130)
         }
         let test = Evaluation.score(name: "GRU + attention", probabilities: Trainer.predict(result.model, data.test.examples.map { result.model.standardize($0.rows) }),
-                                    labels: data.test.labels, treatments: data.test.treatments, resamples: 200)
+                                    labels: data.test.labels, treatments: data.test.treatments, resamples: 1000)
         var meta: [String: String] = [
             "version": "rounds-\(data.fingerprint.prefix(8))-s\(seed)",
             "training_config": try String(decoding: JSONEncoder.sorted.encode(config), as: UTF8.self),
@@ -68,7 +68,6 @@ struct TrainCommand: ParsableCommand {
             "test_metrics": try String(decoding: JSONEncoder.sorted.encode(test.scores), as: UTF8.self),
             "data": "synthetic demo cohort (not real patients)",
         ]
-        meta["treatments_names"] = nil
         let file = ModelFile(model: result.model, features: data.train.features, treatments: data.train.treatments, extra: meta)
         try AtomicFile.write(file.encode(), to: out)
         ctx.out.print(String(format: "Wrote %@ (best epoch %d of %d; %.0f sequences/s).", out, result.bestEpoch, result.history.count, result.sequencesPerSecond))

@@ -8,6 +8,7 @@ public struct Dataset: Sendable {
         /// Raw feature rows (canonical units, NaN = unknown), one per visit up to the index visit.
         public var rows: [[Float]]
         public var label: Int
+        public init(patientID: String, rows: [[Float]], label: Int) { self.patientID = patientID; self.rows = rows; self.label = label }
     }
 
     public var examples: [Example]

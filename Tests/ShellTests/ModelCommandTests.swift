@@ -1,0 +1,47 @@
+import Foundation
+import Testing
+import TestSupport
+
+@Suite(.serialized) struct ModelCommandTests {
+    @Test func trainEvaluateAndShowAModel() throws {
+        let rounds = RoundsProcess()
+        #expect(try rounds.run(["cohort", "generate", "--n", "300", "--seed", "3"]).status == 0)
+        let out = TestSupport.temporaryDirectory().appendingPathComponent("m.safetensors").path
+        let train = try rounds.run(["train", "--out", out, "--epochs", "2", "--hidden", "16", "--embed", "8", "--attention", "8"])
+        #expect(train.status == 0, "\(train.stderr)")
+        #expect(train.stdout.contains("Wrote \(out)"))
+        #expect(train.stderr.contains("epoch   2/2"))
+        let eval = try rounds.run(["evaluate", "--model", out, "--resamples", "30", "--json"])
+        #expect(eval.status == 0, "\(eval.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
+        let names = (report["evaluations"] as? [[String: Any]])?.compactMap { $0["name"] as? String }
+        #expect(names == ["GRU + attention", "logistic regression (last visit)", "majority class"])
+        #expect(report["testCases"] as? Int == 45)
+        let shown = try rounds.run(["model", "--file", out, "--json"])
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: Any])
+        #expect((summary["sha256"] as? String)?.count == 64)
+        #expect((summary["data"] as? String)?.contains("synthetic") == true)
+    }
+
+    @Test func theShippedModelMatchesItsCard() throws {
+        let r = try RoundsProcess().run(["model", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let sha = try #require(summary["sha256"] as? String)
+        let card = try String(contentsOf: TestSupport.knowledgeDirectory.appendingPathComponent("models/default.md"), encoding: .utf8)
+        #expect(card.contains(sha), "the model card does not name the shipped file's SHA-256 \(sha)")
+        #expect((summary["card"] as? String)?.contains("synthetic") == true)
+    }
+
+    @Test func badModelFilesAreRefusedWithTheReason() throws {
+        let rounds = RoundsProcess()
+        let junk = TestSupport.write("definitely not safetensors", name: "junk.safetensors")
+        let r = try rounds.run(["model", "--file", junk])
+        #expect(r.status != 0 && r.stderr.contains("junk.safetensors") && r.stderr.contains("invalid model file"))
+        let reference = TestSupport.repoRoot.deletingLastPathComponent().appendingPathComponent("shared/spec/reference/model.safetensors").path
+        let mismatch = try rounds.run(["model", "--file", reference])
+        #expect(mismatch.status != 0 && mismatch.stderr.contains("do not match Knowledge/features.yaml"))
+        let missing = try rounds.run(["evaluate", "--no-demo", "--model", "/no/such/model.safetensors"])
+        #expect(missing.status != 0 && missing.stderr.contains("/no/such/model.safetensors"))
+    }
+}
