@@ -2,8 +2,8 @@
 // Rounds: an explainable clinical decision-support shell.
 //
 // Modules, each one responsibility; dependencies point one way (see docs/architecture.md):
-//   rounds (executable) -> Shell -> Store, Cohort, Patients
-//   Cohort -> Patients;  Store -> Patients
+//   rounds (executable) -> Shell -> TreatmentModel, Store, Cohort, Patients
+//   TreatmentModel -> Patients;  Cohort -> Patients;  Store -> Patients
 import PackageDescription
 
 let package = Package(
@@ -24,6 +24,8 @@ let package = Package(
         .target(name: "Patients", dependencies: [.product(name: "Yams", package: "Yams")]),
         // OpenBLAS (Debian libopenblas-dev): the matrix products of the model.
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // libedit (Debian libedit-dev): line editing, history and completion for the shell.
+        .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
         // The GRU-with-attention treatment model: layers with forward and backward side by side,
         // the safetensors file format of the model contract, training.
         .target(name: "TreatmentModel", dependencies: ["Patients", "COpenBLAS"]),
@@ -33,7 +35,7 @@ let package = Package(
         .target(name: "Store", dependencies: ["Patients", .product(name: "GRDB", package: "GRDB.swift")]),
         // Commands (system shell and, later, the interactive shell) and terminal rendering.
         .target(name: "Shell", dependencies: [
-            "Patients", "Cohort", "Store", "TreatmentModel",
+            "Patients", "Cohort", "Store", "TreatmentModel", "CEditLine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),

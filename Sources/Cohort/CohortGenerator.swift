@@ -38,6 +38,9 @@ public struct GeneratedPatient: Sendable {
     public var utilities: [Double]
     /// The option with the best simulated outcome at the index visit.
     public var label: String
+    /// The best option at every visit, as an index into `ResponseSimulator.treatments`: what a
+    /// decision at that visit, knowing the history up to it, should have been. The last is `label`.
+    public var visitLabels: [Int]
 }
 
 /// The codes the generator writes; all of them are in the knowledge pack or reported as unmapped.
@@ -185,6 +188,7 @@ struct HistorySimulation {
         var visits: [Visit] = []
         var lastMeasured: (hba1c: Double, egfr: Double, uacr: Double, bmi: Double) = (u0, egfr, uacrBase, bmi0)
         var previous = dates[0]
+        var visitLabels: [Int] = []
 
         func state(at d: Date, visit k: Int) -> PatientState {
             PatientState(age: age(d), female: female, hba1c: lastMeasured.hba1c, egfr: lastMeasured.egfr, uacr: lastMeasured.uacr, bmi: lastMeasured.bmi,
@@ -267,6 +271,7 @@ struct HistorySimulation {
                 let c = CohortCodes.ckdByStage[stage]!
                 conditions.append(ConditionEntry(code: c.0, display: c.1, onset: d)); ckdNoted = true
             }
+            visitLabels.append(ResponseSimulator.treatments.firstIndex(of: simulator.best(state: state(at: d, visit: k), traits: traits))!)
             if isIndex { break }
 
             // The historical clinician's decision at this visit (the index visit's is the one to recommend).
@@ -321,7 +326,9 @@ struct HistorySimulation {
         medications.sort { ($0.start, $0.code) < ($1.start, $1.code) }
         let record = PatientRecord(id: id, sex: female ? .female : .male, birthDate: birthDay, origin: .synthetic,
                                    visits: visits, conditions: conditions, medications: medications)
-        return GeneratedPatient(record: record, traits: traits, indexState: indexState, utilities: utilities, label: ResponseSimulator.treatments[best])
+        precondition(visitLabels.last == best, "the index visit's label is the best option")
+        return GeneratedPatient(record: record, traits: traits, indexState: indexState, utilities: utilities,
+                                label: ResponseSimulator.treatments[best], visitLabels: visitLabels)
     }
 
     /// Serum creatinine (mg/dL) that gives `egfr` by the CKD-EPI 2021 equation.

@@ -66,7 +66,7 @@ struct CohortWriter {
                     let p = generator.patient(base + i)
                     let conditions = extractor.conditionFeatures(for: p.record, asOf: p.record.visits.count - 1)
                     return SyntheticPatient(record: p.record, summary: PatientSummaryFields(conditions: conditions), label: p.label,
-                                            traits: p.traits.values, utilities: p.utilities)
+                                            traits: p.traits.values, utilities: p.utilities, visitLabels: p.visitLabels)
                 }
                 try write(batch)
                 done += n

@@ -44,6 +44,11 @@ enum Migrations {
                 );
                 """)
         }
+        m.registerMigration("v2-visit-labels") { db in
+            // The best option at every visit (one byte per visit, index into the pack's
+            // treatments), so that training can learn from every decision point of a history.
+            try db.execute(sql: "ALTER TABLE cohort_truth ADD COLUMN visit_labels BLOB")
+        }
         return m
     }
 }

@@ -96,10 +96,10 @@ public final class RoundsStore: Sendable {
         }
         try produce { batch in
             try pool.write { db in
-                let truth = try db.cachedStatement(sql: "INSERT INTO cohort_truth (patient_id, label, traits, utilities) VALUES (?, ?, ?, ?)")
+                let truth = try db.cachedStatement(sql: "INSERT INTO cohort_truth (patient_id, label, traits, utilities, visit_labels) VALUES (?, ?, ?, ?, ?)")
                 for p in batch {
                     try Self.upsert(db, p.record, bytes: RecordCodec.encode(p.record), source: "cohort seed \(seed)", summary: p.summary)
-                    try truth.execute(arguments: [p.record.id, p.label, Data(doubles: p.traits), Data(doubles: p.utilities)])
+                    try truth.execute(arguments: [p.record.id, p.label, Data(doubles: p.traits), Data(doubles: p.utilities), Data(p.visitLabels.map { UInt8($0) })])
                 }
             }
         }
@@ -187,8 +187,10 @@ public struct SyntheticPatient: Sendable {
     public var label: String
     public var traits: [Double]
     public var utilities: [Double]
-    public init(record: PatientRecord, summary: PatientSummaryFields, label: String, traits: [Double], utilities: [Double]) {
-        self.record = record; self.summary = summary; self.label = label; self.traits = traits; self.utilities = utilities
+    /// The best option at every visit (indices into the pack's treatments).
+    public var visitLabels: [Int]
+    public init(record: PatientRecord, summary: PatientSummaryFields, label: String, traits: [Double], utilities: [Double], visitLabels: [Int]) {
+        self.record = record; self.summary = summary; self.label = label; self.traits = traits; self.utilities = utilities; self.visitLabels = visitLabels
     }
 }
 
@@ -247,12 +249,23 @@ extension RoundsStore {
 }
 
 extension RoundsStore {
-    /// Every synthetic patient with their label (the best simulated treatment), ordered by id.
-    public func labelledPatients() throws -> [(PatientRecord, String)] {
+    /// Every synthetic patient with their label (the best simulated treatment at the index
+    /// visit) and the best option at each visit, ordered by id.
+    public func labelledPatients() throws -> [LabelledPatient] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT p.record, t.label FROM patient p JOIN cohort_truth t ON t.patient_id = p.id ORDER BY p.id").map { row in
-                (try RecordCodec.decode([UInt8](row["record"] as Data)), row["label"] as String)
+            try Row.fetchAll(db, sql: "SELECT p.record, t.label, t.visit_labels FROM patient p JOIN cohort_truth t ON t.patient_id = p.id ORDER BY p.id").map { row in
+                LabelledPatient(record: try RecordCodec.decode([UInt8](row["record"] as Data)), label: row["label"],
+                                visitLabels: (row["visit_labels"] as Data?).map { $0.map(Int.init) } ?? [])
             }
         }
     }
+}
+
+/// A synthetic patient as training sees them.
+public struct LabelledPatient: Sendable {
+    public var record: PatientRecord
+    public var label: String
+    /// Best option at each visit (indices into the pack's treatments); empty for cohorts stored
+    /// before this was kept.
+    public var visitLabels: [Int]
 }

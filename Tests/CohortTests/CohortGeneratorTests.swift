@@ -35,6 +35,7 @@ import TestSupport
                 #expect(pack.treatments.map(code: m.code, display: m.display)?.matchedBy == .code, "\(m.code) \(m.display)")
             }
             #expect(p.label == ResponseSimulator.treatments[p.utilities.indices.max { p.utilities[$0] < p.utilities[$1] }!])
+            #expect(p.visitLabels.count == r.visits.count && ResponseSimulator.treatments[p.visitLabels.last!] == p.label)
             // The index visit measures HbA1c.
             #expect(r.visits.last!.observations.contains { $0.code == "4548-4" })
         }

@@ -18,7 +18,7 @@ struct RoundsProcess {
 
     struct Result { var status: Int32; var stdout: String; var stderr: String; var maxRSSKiB: Int }
 
-    func run(_ args: [String], environment extra: [String: String] = [:]) throws -> Result {
+    func run(_ args: [String], environment extra: [String: String] = [:], input: String? = nil) throws -> Result {
         let p = Process()
         p.executableURL = Self.executable
         p.arguments = args
@@ -31,8 +31,13 @@ struct RoundsProcess {
         p.environment = env
         let out = Pipe(), err = Pipe()
         p.standardOutput = out; p.standardError = err
-        p.standardInput = FileHandle.nullDevice
+        let stdin = Pipe()
+        p.standardInput = input == nil ? FileHandle.nullDevice : stdin
         try p.run()
+        if let input {
+            stdin.fileHandleForWriting.write(Data(input.utf8))
+            try stdin.fileHandleForWriting.close()
+        }
         // Read both pipes while the child runs so that neither fills up.
         nonisolated(unsafe) var errData = Data()
         let reader = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }

@@ -46,7 +46,7 @@ import TestSupport
         let dir = try FileManager.default.attributesOfItem(atPath: (store.path as NSString).deletingLastPathComponent)
         #expect((dir[.posixPermissions] as? Int) == 0o700)
         #expect(try store.journalMode() == "wal")
-        #expect(try store.appliedMigrations() == ["v1-patients"])
+        #expect(try store.appliedMigrations() == ["v1-patients", "v2-visit-labels"])
     }
 
     @Test func defaultPathAndOverrides() {
@@ -87,7 +87,7 @@ import TestSupport
                 for start in stride(from: 0, to: size, by: 40) {
                     try write((start..<min(size, start + 40)).map { i in
                         let p = g.patient(i)
-                        return SyntheticPatient(record: p.record, summary: summary(p.record), label: p.label, traits: p.traits.values, utilities: p.utilities)
+                        return SyntheticPatient(record: p.record, summary: summary(p.record), label: p.label, traits: p.traits.values, utilities: p.utilities, visitLabels: p.visitLabels)
                     })
                 }
             }
@@ -101,6 +101,9 @@ import TestSupport
         let p = CohortGenerator(seed: 5).patient(6)
         #expect(truth.label == p.label && truth.utilities == p.utilities && LatentTraits(values: truth.traits) == p.traits)
         #expect(try a.cohortLabelCounts().values.reduce(0, +) == 90)
+        let labelled = try a.labelledPatients()
+        #expect(labelled.count == 90)
+        #expect(labelled[6].visitLabels == p.visitLabels && labelled[6].visitLabels.count == p.record.visits.count)
     }
 
     @Test func listingFilters() throws {
@@ -108,7 +111,7 @@ import TestSupport
         let g = CohortGenerator(seed: 11)
         let patients = (0..<200).map { g.patient($0) }
         try store.replaceCohort(seed: 11, size: 200, generator: "t") { write in
-            try write(patients.map { SyntheticPatient(record: $0.record, summary: summary($0.record), label: $0.label, traits: $0.traits.values, utilities: $0.utilities) })
+            try write(patients.map { SyntheticPatient(record: $0.record, summary: summary($0.record), label: $0.label, traits: $0.traits.values, utilities: $0.utilities, visitLabels: $0.visitLabels) })
         }
         let all = try store.patients()
         #expect(all.count == 200 && all.map(\.id) == all.map(\.id).sorted())

@@ -2,6 +2,8 @@ import Foundation
 import Testing
 @testable import TreatmentModel
 import TestSupport
+import Cohort
+import Patients
 
 @Suite struct TrainingTests {
     /// A tiny dataset whose label is written in the history (did the first value rise or fall
@@ -61,6 +63,27 @@ import TestSupport
         let ids = [a, b, c].map { Set($0.examples.map(\.patientID)) }
         #expect(ids[0].isDisjoint(with: ids[1]) && ids[0].isDisjoint(with: ids[2]) && ids[1].isDisjoint(with: ids[2]))
         #expect(data.split(seed: 9).test.examples.map(\.patientID) == c.examples.map(\.patientID))
+    }
+
+    @Test func everyDecisionPointOfAHistoryIsAnExample() throws {
+        let pack = TestSupport.pack
+        let g = CohortGenerator(seed: 12)
+        let patients = (0..<5).map { g.patient($0) }
+        let extractor = FeatureExtractor(pack: pack)
+        let d = try Dataset(decisionPoints: patients.map { ($0.record, $0.visitLabels) }, extractor: extractor)
+        #expect(d.examples.count == patients.reduce(0) { $0 + $1.record.visits.count - 1 })
+        let first = patients[0], rows = extractor.matrix(for: first.record).rows
+        let mine = d.examples.filter { $0.patientID == first.record.id }
+        for (k, e) in mine.enumerated() {
+            #expect(e.rows.elementsEqual(rows[0...(k + 1)], by: { zip($0, $1).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) } }))
+            #expect(e.label == first.visitLabels[k + 1])
+        }
+        // A prefix's rows are what the record cut at that visit gives: later visits change nothing before them.
+        var cut = first.record
+        cut.visits = Array(cut.visits.prefix(2))
+        let cutRows = extractor.matrix(for: cut).rows
+        #expect(cutRows[1].elementsEqual(rows[1], by: { $0 == $1 || ($0.isNaN && $1.isNaN) }))
+        #expect(throws: ModelFileError.self) { try Dataset(decisionPoints: [(first.record, [0])], extractor: extractor) }
     }
 
     @Test func standardizationSkipsUnknownValues() {

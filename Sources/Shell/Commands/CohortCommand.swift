@@ -42,7 +42,7 @@ struct CohortCommand: ParsableCommand {
         }
     }
 
-    struct Info: ParsableCommand {
+    struct Info: SessionCommand {
         static let configuration = CommandConfiguration(abstract: "Show the cohort's settings and how its labels are distributed.")
 
         @OptionGroup var global: GlobalOptions
@@ -52,8 +52,8 @@ struct CohortCommand: ParsableCommand {
 
         struct Summary: Codable { var seed: UInt64; var size: Int; var generator: String; var generatedAt: String; var labels: [String: Int]; var synthetic = true }
 
-        func run() throws {
-            let ctx = try Context(global)
+        func run(in session: Session) throws {
+            let ctx = session.context
             guard let info = try ctx.store.cohortInfo() else {
                 ctx.out.print("No synthetic cohort in this store. `rounds cohort generate` makes one."); return
             }

@@ -41,7 +41,7 @@ struct EvaluateCommand: ParsableCommand {
         do { file = try ModelFile.load(path: model) } catch let e as ModelFileError { throw ValidationError(e.description) }
         try ModelCompatibility.check(file, pack: ctx.pack)
         let seed = (file.extra["training_config"].flatMap { try? JSONDecoder().decode(TrainingConfig.self, from: Data($0.utf8)) })?.seed ?? TrainingConfig().seed
-        let data = try ModelData.load(ctx, seed: seed)
+        let data = try ModelData.load(ctx, seed: seed, indexOnly: file.extra["training_examples"] == "index visits")
         let recommenders: [any Recommender] = [ModelRecommender(model: file.model), LogisticRegression(train: data.train), MajorityClass(train: data.train)]
         let evaluations = recommenders.map { r in
             Evaluation.score(name: r.name, probabilities: data.test.examples.map(r.probabilities), labels: data.test.labels,
@@ -49,6 +49,7 @@ struct EvaluateCommand: ParsableCommand {
         }
         if json { try ctx.out.json(Report(model: model, testCases: data.test.examples.count, evaluations: evaluations)); return }
         EvaluationView(evaluations: evaluations, treatments: ctx.pack.treatments.options.map(\.name), out: ctx.out).print(cases: data.test.examples.count)
+        ctx.out.print(ctx.out.dim("Baselines fitted on the model's training part: \(data.train.examples.count) \(data.decisionPoints ? "decision points" : "index visits")."))
     }
 }
 

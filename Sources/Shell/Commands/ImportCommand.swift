@@ -4,7 +4,7 @@ import Patients
 import Store
 
 /// `rounds import PATH...`: FHIR R4 JSON files and folders into the store.
-struct ImportCommand: ParsableCommand {
+struct ImportCommand: SessionCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Import FHIR R4 patient data (Bundles, single resources, bulk-export NDJSON).",
@@ -22,8 +22,11 @@ struct ImportCommand: ParsableCommand {
     @Flag(help: "Print the report as JSON.")
     var json = false
 
-    func run() throws {
-        let ctx = try Context(global, seedDemo: false)
+    /// From the system shell, importing never seeds the demo cohort first.
+    func run() throws { try run(in: Session(context: Context(global, seedDemo: false), interactive: false)) }
+
+    func run(in session: Session) throws {
+        let ctx = session.context
         let extractor = FeatureExtractor(pack: ctx.pack)
         let importer = FHIRImporter(pack: ctx.pack)
         let started = Date()

@@ -5,7 +5,7 @@ import Patients
 import TreatmentModel
 
 /// `rounds model`: what model Rounds uses, from its file and its model card.
-struct ModelCommand: ParsableCommand {
+struct ModelCommand: SessionCommand {
     static let configuration = CommandConfiguration(
         commandName: "model",
         abstract: "Show the treatment model: version, SHA-256, sizes, training and evaluation, and its model card's summary.")
@@ -33,9 +33,14 @@ struct ModelCommand: ParsableCommand {
         var card: String?
     }
 
+    /// From the system shell, showing the model opens no store.
     func run() throws {
-        let pack: KnowledgePack
-        do { pack = try KnowledgePack(directory: KnowledgePack.locate(explicit: global.knowledge)) } catch let e as KnowledgeError { throw ValidationError(e.description) }
+        do { try show(pack: KnowledgePack(directory: KnowledgePack.locate(explicit: global.knowledge)), out: Output()) } catch let e as KnowledgeError { throw ValidationError(e.description) }
+    }
+
+    func run(in session: Session) throws { try show(pack: session.pack, out: session.out) }
+
+    func show(pack: KnowledgePack, out: Output) throws {
         let path = file ?? DefaultModel.path(pack)
         let loaded = try DefaultModel.load(path: path, pack: pack)
         let cardPath = (path as NSString).deletingPathExtension + ".md"
@@ -44,7 +49,6 @@ struct ModelCommand: ParsableCommand {
         let summary = Summary(path: path, sha256: loaded.sha256, version: m.extra["version"], architecture: ModelFile.architecture, shape: m.model.shape,
                               features: m.features, treatments: m.treatments, trainingConfig: m.extra["training_config"],
                               trainingCohort: m.extra["training_cohort"], testMetrics: m.extra["test_metrics"], data: m.extra["data"], card: card.map(DefaultModel.cardSummary))
-        let out = Output()
         if json { try out.json(summary); return }
         out.print(out.bold("Treatment model \(summary.version ?? "(unversioned)")"))
         out.print("file      \(path)")

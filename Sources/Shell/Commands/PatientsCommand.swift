@@ -4,7 +4,7 @@ import Patients
 import Store
 
 /// `rounds patients`: list and filter the store's patients.
-struct PatientsCommand: ParsableCommand {
+struct PatientsCommand: SessionCommand {
     static let configuration = CommandConfiguration(
         commandName: "patients",
         abstract: "List patients: id, age, sex, visits and key conditions.",
@@ -42,8 +42,8 @@ struct PatientsCommand: ParsableCommand {
         if limit < 0 { throw ValidationError("--limit must be 0 or more") }
     }
 
-    func run() throws {
-        let ctx = try Context(global)
+    func run(in session: Session) throws {
+        let ctx = session.context
         let known = ctx.pack.features.conditions.map(\.id)
         for c in conditions where !known.contains(c) {
             let hint = Suggest.nearest(c, in: known).map { " Did you mean '\($0)'?" } ?? ""

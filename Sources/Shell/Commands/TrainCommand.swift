@@ -30,6 +30,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Attention size.") var attention: Int = TrainingConfig().attention
     @Option(help: "OpenBLAS threads.") var threads: Int = TrainingConfig().threads
     @Option(help: "Decoupled weight decay (AdamW); 0 for plain Adam.") var weightDecay: Float = TrainingConfig().weightDecay
+    @Option(help: "Class weights (N/(K·n_k))^x in the loss: 0 none, 1 fully balanced.") var classBalance: Float = TrainingConfig().classBalance
+    @Flag(help: "Train on the index visits only, not on every decision point of each history.") var indexOnly = false
 
     func validate() throws {
         guard epochs >= 1, batchSize >= 1, learningRate > 0, patience >= 1, embed >= 1, hidden >= 1, attention >= 1, threads >= 1 else {
@@ -40,14 +42,15 @@ struct TrainCommand: ParsableCommand {
     var config: TrainingConfig {
         var c = TrainingConfig()
         c.epochs = epochs; c.batchSize = batchSize; c.learningRate = learningRate; c.patience = patience; c.seed = seed
-        c.embed = embed; c.hidden = hidden; c.attention = attention; c.threads = threads; c.weightDecay = weightDecay
+        c.embed = embed; c.hidden = hidden; c.attention = attention; c.threads = threads; c.weightDecay = weightDecay; c.classBalance = classBalance
         return c
     }
 
     func run() throws {
         let ctx = try Context(global)
-        let data = try ModelData.load(ctx, seed: seed)
-        ctx.out.note("Training on \(data.train.examples.count) patients, validating on \(data.validation.examples.count), testing on \(data.test.examples.count) (synthetic cohort).")
+        let data = try ModelData.load(ctx, seed: seed, indexOnly: indexOnly)
+        let trainPatients = Set(data.train.examples.map(\.patientID)).count
+        ctx.out.note("Training on \(trainPatients) patients (\(data.train.examples.count) \(data.decisionPoints ? "decision points" : "index visits")), validating on \(data.validation.examples.count), testing on \(data.test.examples.count) (synthetic cohort).")
         Interrupt.install()
         defer { Interrupt.restore() }
         let progress = ProgressLine(total: epochs)
@@ -64,6 +67,7 @@ struct TrainCommand: ParsableCommand {
             "training_config": try String(decoding: JSONEncoder.sorted.encode(config), as: UTF8.self),
             "training_cohort": data.fingerprint,
             "split": "patient-level 70/15/15, seed \(seed)",
+            "training_examples": data.decisionPoints ? "every decision point of the training patients' histories" : "index visits",
             "best_epoch": "\(result.bestEpoch)",
             "test_metrics": try String(decoding: JSONEncoder.sorted.encode(test.scores), as: UTF8.self),
             "data": "synthetic demo cohort (not real patients)",
@@ -76,17 +80,26 @@ struct TrainCommand: ParsableCommand {
     }
 }
 
-/// The store's labelled cohort, split as training splits it.
+/// The store's labelled cohort, split as training splits it: patients split 70/15/15; the
+/// training part learns from every decision point of each history (when the cohort keeps the
+/// best option at each visit), validation and test score the index visits only.
 struct ModelData {
     var train: Dataset, validation: Dataset, test: Dataset
     var fingerprint: String
+    var decisionPoints: Bool
 
-    static func load(_ ctx: Context, seed: UInt64) throws -> ModelData {
+    static func load(_ ctx: Context, seed: UInt64, indexOnly: Bool = false) throws -> ModelData {
         let labelled = try ctx.store.labelledPatients()
         guard labelled.count >= 20 else { throw ValidationError("the store holds \(labelled.count) labelled synthetic patients; `rounds cohort generate` makes a cohort to train on") }
-        let all = try Dataset(records: labelled, extractor: FeatureExtractor(pack: ctx.pack))
-        let (train, validation, test) = all.split(seed: seed)
-        return ModelData(train: train, validation: validation, test: test, fingerprint: all.fingerprint())
+        let extractor = FeatureExtractor(pack: ctx.pack)
+        let all = try Dataset(records: labelled.map { ($0.record, $0.label) }, extractor: extractor)
+        var (train, validation, test) = all.split(seed: seed)
+        let useDecisionPoints = !indexOnly && labelled.allSatisfy { $0.visitLabels.count == $0.record.visits.count }
+        if useDecisionPoints {
+            let trainIDs = Set(train.examples.map(\.patientID))
+            train = try Dataset(decisionPoints: labelled.filter { trainIDs.contains($0.record.id) }.map { ($0.record, $0.visitLabels) }, extractor: extractor)
+        }
+        return ModelData(train: train, validation: validation, test: test, fingerprint: all.fingerprint(), decisionPoints: useDecisionPoints)
     }
 }
 
@@ -109,9 +122,13 @@ enum AtomicFile {
 /// Ctrl-C as a request to stop, polled by long computations.
 enum Interrupt {
     nonisolated(unsafe) private static var flag: sig_atomic_t = 0
+    nonisolated(unsafe) private static var depth = 0
     static var requested: Bool { flag != 0 }
-    static func install() { flag = 0; signal(SIGINT) { _ in Interrupt.flag = 1 } }
-    static func restore() { signal(SIGINT, SIG_DFL) }
+    static func clear() { flag = 0 }
+    /// Ctrl-C sets the flag instead of ending the process (nested installs are counted, so the
+    /// shell keeps its handler while a command inside it installs and restores its own).
+    static func install() { flag = 0; depth += 1; signal(SIGINT) { _ in Interrupt.flag = 1 } }
+    static func restore() { depth -= 1; if depth <= 0 { depth = 0; signal(SIGINT, SIG_DFL) } }
 }
 
 /// One status line on standard error, rewritten each epoch (only on a terminal; otherwise a line per epoch).

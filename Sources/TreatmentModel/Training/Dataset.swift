@@ -34,6 +34,26 @@ public struct Dataset: Sendable {
         self.init(examples: out, features: extractor.pack.features.columns, treatments: treatments)
     }
 
+    /// Every decision point of each history: for each patient, the visits up to visit k (k from
+    /// `minVisits − 1` to the last) with the best option at visit k. Training on all of them
+    /// multiplies what a cohort teaches; evaluation stays on the index visits.
+    public init(decisionPoints records: [(record: PatientRecord, visitLabels: [Int])], extractor: FeatureExtractor,
+                minVisits: Int = 2, maxVisits: Int = 40) throws {
+        let treatments = extractor.pack.treatments.ids
+        var out: [Example] = []
+        for (r, labels) in records {
+            guard labels.count == r.visits.count else { throw ModelFileError.invalid("\(r.id) has \(labels.count) visit labels for \(r.visits.count) visits") }
+            if let bad = labels.first(where: { !treatments.indices.contains($0) }) {
+                throw ModelFileError.invalid("\(r.id) has visit label \(bad), beyond the \(treatments.count) treatments")
+            }
+            let rows = extractor.matrix(for: r).rows
+            for k in max(minVisits - 1, 0)..<rows.count {
+                out.append(Example(patientID: r.id, rows: Array(rows[max(0, k + 1 - maxVisits)...k]), label: labels[k]))
+            }
+        }
+        self.init(examples: out, features: extractor.pack.features.columns, treatments: treatments)
+    }
+
     /// Patient-level split into train / validation / test (fractions of the whole), by a seeded
     /// shuffle of the patient ids, so every patient lands in exactly one part.
     public func split(train: Double = 0.70, validation: Double = 0.15, seed: UInt64) -> (train: Dataset, validation: Dataset, test: Dataset) {

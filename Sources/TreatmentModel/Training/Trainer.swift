@@ -14,6 +14,9 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     public var clipNorm: Float = 5
     /// Decoupled weight decay (AdamW); 0 for plain Adam.
     public var weightDecay: Float = 0
+    /// Class weights in the loss, (N / (K · n_k))^classBalance: 0 weighs every example alike,
+    /// 1 fully balances the treatments.
+    public var classBalance: Float = 0
     public var seed: UInt64 = 20_240_601
     /// OpenBLAS threads. Same seed, data, configuration and threads: the same model, byte for byte.
     public var threads = 1
@@ -57,6 +60,9 @@ public struct Trainer: Sendable {
         let trainX = train.examples.map { model.standardize($0.rows) }
         let valX = validation.examples.map { model.standardize($0.rows) }
         var adam = Adam(count: model.parameters.count, learningRate: config.learningRate)
+        var counts = [Float](repeating: 0, count: shape.treatments)
+        for e in train.examples { counts[e.label] += 1 }
+        let classWeight = counts.map { n in n > 0 ? Float(Foundation.pow(Double(train.examples.count) / (Double(shape.treatments) * Double(n)), Double(config.classBalance))) : 0 }
         var rng = ModelRandom(seed: config.seed &+ 1)
         var best = model, bestLoss = Float.infinity, bestEpoch = 0, stale = 0
         var history: [EpochReport] = []
@@ -70,7 +76,9 @@ public struct Trainer: Sendable {
                 if shouldStop() { interrupted = true; break epochs }
                 let b = SequenceBatch(sequences: batch.map { trainX[$0] }, features: shape.features)
                 let pass = model.forward(b)
-                let (loss, dl) = Softmax.crossEntropy(probabilities: pass.probabilities, labels: batch.map { train.examples[$0].label }, K: shape.treatments)
+                let labels = batch.map { train.examples[$0].label }
+                let (loss, dl) = Softmax.crossEntropy(probabilities: pass.probabilities, labels: labels,
+                                                      weights: config.classBalance == 0 ? nil : labels.map { classWeight[$0] }, K: shape.treatments)
                 var (g, _) = model.backward(pass, dLogits: dl)
                 Adam.clip(&g, maxNorm: config.clipNorm)
                 if config.weightDecay > 0 {

@@ -1,0 +1,132 @@
+import ArgumentParser
+import Foundation
+import Patients
+import TreatmentModel
+
+/// The commands of the interactive shell, parsed by swift-argument-parser so that `help` and
+/// `help COMMAND` come from the same definitions that parse them.
+struct ShellCommands: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rounds",
+        abstract: "Rounds shell: review a patient's record. Type a command; Tab completes, Up/Down and Ctrl-R search the history, Ctrl-D or `quit` leaves.",
+        subcommands: [PatientsCommand.self, LoadCommand.self, SummaryCommand.self, ModelCommand.self,
+                      CohortCommand.Info.self, ImportCommand.self, QuitCommand.self])
+
+    static let names: [String] = configuration.subcommands.map { $0._commandName } + ["help", "exit"]
+}
+
+/// `quit` / `exit`: leave the shell.
+struct QuitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "quit", abstract: "Leave the shell (also `exit` or Ctrl-D).", aliases: ["exit"])
+}
+
+/// The read–evaluate–print loop.
+struct ShellLoop {
+    let session: Session
+    let reader: LineReader
+    /// Stop at the first failing line (scripts).
+    let bail: Bool
+
+    /// Runs until end of input or `quit`; returns how many lines failed.
+    func run() -> Int {
+        configureCompletion()
+        if reader.interactive { printBanner() }
+        Interrupt.install()
+        defer { Interrupt.restore() }
+        var lineNumber = 0
+        var failures = 0
+        while let line = reader.readLine(prompt: prompt) {
+            lineNumber += 1
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+            let outcome = execute(trimmed)
+            switch outcome {
+            case .quit: return failures
+            case .ok: break
+            case .failed(let message):
+                failures += 1
+                let place = reader.interactive ? "" : "line \(lineNumber): "
+                FileHandle.standardError.write(Data((place + message + "\n").utf8))
+                if bail { return failures }
+            }
+            Interrupt.clear()
+        }
+        if reader.interactive { print("") }
+        return failures
+    }
+
+    enum Outcome { case ok, quit, failed(String) }
+
+    func execute(_ line: String) -> Outcome {
+        let words: [String]
+        do { words = try Tokenizer.split(line) } catch let e as Tokenizer.UnclosedQuote {
+            return .failed("unclosed \(e.quote) quote")
+        } catch { return .failed("\(error)") }
+        guard let first = words.first else { return .ok }
+        if first == "quit" || first == "exit" { return .quit }
+        if first == "help" && words.count == 1 {
+            print(ShellCommands.helpMessage(columns: session.out.width))
+            return .ok
+        }
+        if !ShellCommands.names.contains(first) && !first.hasPrefix("-") {
+            let hint = Suggest.nearest(first, in: ShellCommands.names).map { " Did you mean '\($0)'?" } ?? ""
+            return .failed("unknown command '\(first)'.\(hint) `help` lists the commands.")
+        }
+        let command: ParsableCommand
+        do { command = try ShellCommands.parseAsRoot(words) } catch {
+            // A parse error gets the usage; help requests print and succeed.
+            let message = ShellCommands.fullMessage(for: error, columns: session.out.width)
+            if ShellCommands.exitCode(for: error) == .success { print(message); return .ok }
+            return .failed(message)
+        }
+        do {
+            if let c = command as? any SessionCommand { try c.run(in: session) }
+            else if command is QuitCommand { return .quit }
+            else { var c = command; try c.run() }
+            return .ok
+        } catch let e as ValidationError {
+            return .failed("error: \(e.message)")
+        } catch let e as ExitCode {
+            return e == .success ? .ok : .failed("error: the command failed (exit status \(e.rawValue))")
+        } catch {
+            return .failed("error: \(error)")
+        }
+    }
+
+    var prompt: String {
+        "rounds" + (session.patient.map { " \($0.id)" } ?? "") + "> "
+    }
+
+    func printBanner() {
+        let out = session.out
+        let count = (try? session.store.patientCount()) ?? 0
+        let synthetic = (try? session.store.patientCount(origin: .synthetic)) ?? 0
+        var model = "no model"
+        if let m = try? DefaultModel.load(path: DefaultModel.path(session.pack), pack: session.pack) {
+            model = "model \(m.file.extra["version"] ?? "?") (sha256 \(m.sha256.prefix(12)))"
+        }
+        out.print(out.bold("Rounds 0.1.0") + " · explainable decision support for type 2 diabetes therapy")
+        out.print("knowledge pack: \(session.pack.features.columns.count) features, \(session.pack.treatments.ids.count) treatment options · \(model)")
+        out.print("store: \(session.store.path) · \(count) patients" + (synthetic > 0 ? " (\(synthetic) synthetic demo patients: not real people)" : ""))
+        out.print(out.dim("Decision support only: it never replaces the clinician. `help` lists the commands."))
+    }
+
+    func configureCompletion() {
+        Completion.commands = ShellCommands.names.filter { $0 != "help" } + ["help"]
+        Completion.options = [
+            "patients": ["--condition", "--sex", "--min-age", "--max-age", "--origin", "--search", "--limit", "--json"],
+            "summary": ["--patient", "--visits", "--json"],
+            "model": ["--file", "--json"],
+            "cohort": ["--json"],
+            "import": ["--json"],
+            "load": [],
+        ]
+        let store = session.store, pack = session.pack
+        Completion.values = [
+            "patient": { (try? store.patientIDs()) ?? [] },
+            "condition": { pack.features.conditions.map(\.id) },
+            "command": { ShellCommands.names },
+        ]
+        Completion.valueAfter = ["load": "patient", "--patient": "patient", "--condition": "condition", "help": "command"]
+    }
+}
