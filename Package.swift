@@ -29,6 +29,8 @@ let package = Package(
         // The GRU-with-attention treatment model: layers with forward and backward side by side,
         // the safetensors file format of the model contract, training.
         .target(name: "TreatmentModel", dependencies: ["Patients", "COpenBLAS"]),
+        // Guideline rules (ADA, KDIGO, drug labels): the rule files' language, the checks, the lint.
+        .target(name: "Guidelines", dependencies: ["Patients", .product(name: "Yams", package: "Yams")]),
         // Explanations of the model's output: integrated gradients as Captum computes them.
         .target(name: "Explanations", dependencies: ["TreatmentModel"]),
         // The synthetic demo cohort and its treatment-response simulator.
@@ -46,6 +48,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Patients"], path: "Tests/TestSupport"),
         .testTarget(name: "PatientsTests", dependencies: ["Patients", "TestSupport"]),
         .testTarget(name: "TreatmentModelTests", dependencies: ["TreatmentModel", "Patients", "Cohort", "TestSupport"]),
+        .testTarget(name: "GuidelinesTests", dependencies: ["Guidelines", "Patients", "TestSupport"]),
         .testTarget(name: "ExplanationsTests", dependencies: ["Explanations", "TreatmentModel", "TestSupport"]),
         .testTarget(name: "CohortTests", dependencies: ["Cohort", "Patients", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Cohort", "Patients", "TestSupport"]),

@@ -21,6 +21,7 @@ public struct KnownValue: Sendable, Equatable {
     public var feature: String
     public var value: Double
     public var time: Date
+    public init(feature: String, value: Double, time: Date) { self.feature = feature; self.value = value; self.time = time }
 }
 
 /// Turns a patient record into the model's feature matrix, as of each visit.

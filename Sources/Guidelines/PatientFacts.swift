@@ -1,0 +1,68 @@
+import Foundation
+import Patients
+
+/// What the rules read of a patient, as of the index visit (clinical time: a record that ends
+/// in 2019 is reviewed as of 2019, and an earlier index visit sees only what was known then).
+public struct PatientFacts: Sendable {
+    public var indexDate: Date
+    public var age: Int
+    public var sex: Sex
+    /// Every measured value up to the index visit, newest last, per feature.
+    public var values: [String: [KnownValue]]
+    /// Condition features holding at the index visit (coded or derived).
+    public var conditions: Set<String>
+    /// Treatment options being taken; `basal_insulin` includes any insulin.
+    public var taking: Set<String>
+
+    public init(record r: PatientRecord, visit index: Int? = nil, pack: KnowledgePack) {
+        let i = index ?? max(r.visits.count - 1, 0)
+        let date = r.visits.indices.contains(i) ? r.visits[i].date : (r.deceasedAt ?? r.birthDate)
+        indexDate = date
+        age = r.age(at: date)
+        sex = r.sex
+        var values: [String: [KnownValue]] = [:]
+        for v in r.visits.prefix(i + 1) {
+            for o in v.observations where o.time <= date.addingTimeInterval(86400) {
+                if case .value(let f, let value) = pack.features.measure(o) { values[f, default: []].append(KnownValue(feature: f, value: value, time: o.time)) }
+            }
+        }
+        self.values = values.mapValues { $0.sorted { $0.time < $1.time } }
+        let extractor = FeatureExtractor(pack: pack)
+        conditions = r.visits.indices.contains(i) ? Set(extractor.conditionFeatures(for: r, asOf: i)) : []
+        var taking = Set<String>()
+        for m in r.activeMedications(at: date) {
+            if let map = pack.treatments.map(code: m.code, display: m.display) { taking.insert(map.treatment) }
+        }
+        self.taking = taking
+    }
+
+    /// The latest value of `feature` within `days` before the index date (the feature's own
+    /// carry-forward window when `days` is nil).
+    public func latest(_ feature: String, withinDays days: Double?, pack: KnowledgePack) -> KnownValue? {
+        let window = (days ?? pack.features.definition(id: feature)?.carryForwardDays ?? 365) * 86400
+        guard let last = values[feature]?.last, indexDate.timeIntervalSince(last.time) <= window else { return nil }
+        return last
+    }
+
+    /// Evaluates a condition; `used` collects the facts it read, for the finding's evidence.
+    public func evaluate(_ c: Condition, pack: KnowledgePack, used: inout [String: KnownValue], missing: inout Set<String>) -> Truth {
+        switch c {
+        case .compare(let f, let op, let value, let window):
+            guard let v = latest(f, withinDays: window, pack: pack) else { missing.insert(f); return .unknown }
+            used[f] = v
+            return op.holds(v.value, value) ? .yes : .no
+        case .age(let op, let value): return op.holds(Double(age), value) ? .yes : .no
+        case .has(let id): return conditions.contains(id) ? .yes : .no
+        case .taking(let id): return taking.contains(id) ? .yes : .no
+        case .known(let f, let window):
+            if let v = latest(f, withinDays: window, pack: pack) { used[f] = v; return .yes }
+            return .no
+        case .female: return sex == .female ? .yes : (sex == .male ? .no : .unknown)
+        case .not(let inner): return evaluate(inner, pack: pack, used: &used, missing: &missing).negated
+        case .and(let a, let b):
+            return Truth.and(evaluate(a, pack: pack, used: &used, missing: &missing), evaluate(b, pack: pack, used: &used, missing: &missing))
+        case .or(let a, let b):
+            return Truth.or(evaluate(a, pack: pack, used: &used, missing: &missing), evaluate(b, pack: pack, used: &used, missing: &missing))
+        }
+    }
+}
