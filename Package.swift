@@ -2,7 +2,8 @@
 // Rounds: an explainable clinical decision-support shell.
 //
 // Modules, each one responsibility; dependencies point one way (see docs/architecture.md):
-//   rounds (executable) -> Shell -> TreatmentModel, Store, Cohort, Patients
+//   rounds (executable) -> Shell -> Explanations, Guidelines, TreatmentModel, Store, Cohort, Patients
+//   Explanations -> TreatmentModel;  Guidelines -> Patients
 //   TreatmentModel -> Patients;  Cohort -> Patients;  Store -> Patients
 import PackageDescription
 
@@ -39,7 +40,7 @@ let package = Package(
         .target(name: "Store", dependencies: ["Patients", .product(name: "GRDB", package: "GRDB.swift")]),
         // Commands (system shell and, later, the interactive shell) and terminal rendering.
         .target(name: "Shell", dependencies: [
-            "Patients", "Cohort", "Store", "TreatmentModel", "CEditLine",
+            "Patients", "Cohort", "Store", "TreatmentModel", "Guidelines", "Explanations", "CEditLine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),

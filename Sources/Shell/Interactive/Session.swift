@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
+import Guidelines
 import Patients
 import Store
+import TreatmentModel
 
 /// What a shell session holds between commands: the knowledge pack, the store, the loaded
 /// patient. A command run from the system shell gets a session of its own.
@@ -18,6 +20,27 @@ final class Session {
     init(context: Context, interactive: Bool) {
         self.context = context
         self.interactive = interactive
+    }
+
+    private var cachedModel: DefaultModel.Loaded?
+    private var cachedRules: RuleBook?
+
+    /// The treatment model (the pack's default), loaded once.
+    func model() throws -> DefaultModel.Loaded {
+        if let m = cachedModel { return m }
+        let m = try DefaultModel.load(path: DefaultModel.path(pack), pack: pack)
+        cachedModel = m
+        return m
+    }
+
+    /// The guideline rules, loaded once; a broken rule file is an error that names it.
+    func rules() throws -> RuleBook {
+        if let r = cachedRules { return r }
+        do {
+            let r = try RuleBook(pack: pack)
+            cachedRules = r
+            return r
+        } catch let e as RuleBook.Problems { throw ValidationError("the guideline files are broken (`rounds guidelines lint`):\n" + e.description) }
     }
 
     /// The loaded patient, or an error that says how to load one.

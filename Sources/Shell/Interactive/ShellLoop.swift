@@ -9,8 +9,8 @@ struct ShellCommands: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rounds",
         abstract: "Rounds shell: review a patient's record. Type a command; Tab completes, Up/Down and Ctrl-R search the history, Ctrl-D or `quit` leaves.",
-        subcommands: [PatientsCommand.self, LoadCommand.self, SummaryCommand.self, ModelCommand.self,
-                      CohortCommand.Info.self, ImportCommand.self, QuitCommand.self])
+        subcommands: [PatientsCommand.self, LoadCommand.self, SummaryCommand.self, RecommendCommand.self, AttentionCommand.self,
+                      ExplainCommand.self, GuidelinesCommand.self, ModelCommand.self, CohortCommand.Info.self, ImportCommand.self, QuitCommand.self])
 
     static let names: [String] = configuration.subcommands.map { $0._commandName } + ["help", "exit"]
 }
@@ -120,13 +120,21 @@ struct ShellLoop {
             "cohort": ["--json"],
             "import": ["--json"],
             "load": [],
+            "recommend": ["--patient", "--visit", "--json"],
+            "attention": ["--patient", "--visit", "--json"],
+            "explain": ["--patient", "--visit", "--steps", "--method", "--baseline", "--top", "--json"],
+            "guidelines": ["lint", "--patient", "--visit", "--json"],
         ]
         let store = session.store, pack = session.pack
         Completion.values = [
             "patient": { (try? store.patientIDs()) ?? [] },
             "condition": { pack.features.conditions.map(\.id) },
             "command": { ShellCommands.names },
+            "treatment": { pack.treatments.ids },
+            "method": { ["riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid", "gausslegendre"] },
+            "baseline": { ["zeros", "first-visit"] },
         ]
-        Completion.valueAfter = ["load": "patient", "--patient": "patient", "--condition": "condition", "help": "command"]
+        Completion.valueAfter = ["load": "patient", "--patient": "patient", "--condition": "condition", "help": "command",
+                                 "explain": "treatment", "--method": "method", "--baseline": "baseline"]
     }
 }

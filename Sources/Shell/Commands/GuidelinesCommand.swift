@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import Guidelines
+import Patients
+
+/// `guidelines`: the rule checks for a patient, and the lint of the rule files.
+struct GuidelinesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "guidelines",
+        abstract: "Guideline checks (ADA 2025, KDIGO 2022, drug labels) for the patient, or `guidelines lint` for the rule files.",
+        subcommands: [Check.self, Lint.self],
+        defaultSubcommand: Check.self)
+
+    struct Check: SessionCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "check",
+            abstract: "Every rule that fired for the patient, grouped by treatment, with the facts it used and its references.",
+            discussion: "Facts are as of the index visit (clinical time). A rule whose facts are missing or stale is reported as such, never passed.")
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var selection: PatientSelection
+        @Flag(help: "Print as JSON.") var json = false
+
+        func run(in session: Session) throws {
+            let record = try selection.record(in: session)
+            let i = try selection.index(for: record)
+            let report = GuidelineChecker(book: try session.rules()).check(PatientFacts(record: record, visit: i, pack: session.pack))
+            if json { try session.out.json(report); return }
+            let out = session.out
+            out.print(out.bold("Guideline checks · \(record.id) · as of \(report.indexDate)"))
+            for option in session.pack.treatments.options {
+                let status = report.statuses[option.id] ?? .neutral
+                let findings = report.findings.filter { $0.treatments.contains(option.id) }
+                guard !findings.isEmpty else { continue }
+                let mark = status == .contraindicated ? out.red(out.bold("✖ CONTRAINDICATED")) : (status == .caution || status == .recheck ? out.yellow("! \(status.label)") : status.label)
+                out.print("")
+                out.print(out.bold(option.name) + "  " + mark)
+                for f in findings {
+                    let sev = f.severity == .critical ? out.red("critical") : (f.severity == .warning ? out.yellow("warning") : "info")
+                    out.print("  [\(sev)] \(f.message)" + (f.status == .unknown ? out.yellow(" (cannot be decided: \(f.missing.joined(separator: ", ")) missing)") : ""))
+                    for r in f.references { out.print(out.dim("      \(r.citation) · rule \(f.rule)")) }
+                }
+            }
+            let quiet = session.pack.treatments.options.filter { o in !report.findings.contains { $0.treatments.contains(o.id) } }.map(\.name)
+            if !quiet.isEmpty { out.print(""); out.print(out.dim("No rule fired for: \(quiet.joined(separator: ", ")).")) }
+        }
+    }
+
+    struct Lint: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Validate every rule file: unknown facts or treatments, duplicate ids, missing references, conditions that can never hold.")
+        @OptionGroup var global: GlobalOptions
+
+        func run() throws {
+            let pack: Patients.KnowledgePack
+            do { pack = try KnowledgePack(directory: KnowledgePack.locate(explicit: global.knowledge)) } catch let e as KnowledgeError { throw ValidationError(e.description) }
+            do {
+                let book = try RuleBook(pack: pack)
+                let files = Set(book.rules.map(\.file)).count
+                print("\(book.rules.count) rules in \(files) files: no problems.")
+                let unverified = book.rules.filter { $0.references.contains { !$0.verified } }.count
+                print("\(unverified) rules cite a source whose recommendation number or wording could not be checked here (marked unverified).")
+            } catch let e as RuleBook.Problems {
+                for p in e.problems { FileHandle.standardError.write(Data((p.description + "\n").utf8)) }
+                throw ExitCode(1)
+            }
+        }
+    }
+}

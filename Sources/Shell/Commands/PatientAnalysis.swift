@@ -1,0 +1,111 @@
+import ArgumentParser
+import Foundation
+import Guidelines
+import Patients
+import TreatmentModel
+
+/// Which patient and which visit a patient view shows: the loaded patient and its last visit
+/// unless the command line says otherwise.
+struct PatientSelection: ParsableArguments {
+    @Option(help: ArgumentHelp("The patient (default: the one loaded).", valueName: "id")) var patient: String?
+    @Option(help: ArgumentHelp("Review as of this visit (1 = first; default: the last).", valueName: "n")) var visit: Int?
+
+    func record(in session: Session) throws -> PatientRecord {
+        try patient.map { try session.load($0) } ?? session.requirePatient()
+    }
+
+    /// The 0-based index visit for `record`.
+    func index(for record: PatientRecord) throws -> Int {
+        guard !record.visits.isEmpty else { throw ValidationError("\(record.id) has no visits with model features to review") }
+        let i = (visit.map { $0 - 1 }) ?? (record.visits.count - 1)
+        guard record.visits.indices.contains(i) else { throw ValidationError("--visit must be 1 to \(record.visits.count)") }
+        return i
+    }
+}
+
+/// One patient as of an index visit, through the model and the guidelines: what `recommend`,
+/// `attention`, `explain` and `guidelines` show.
+struct PatientAnalysis {
+    let record: PatientRecord
+    /// The visit under review (0-based), the last by default.
+    let index: Int
+    /// The visits the model saw (the latest 40 up to the index), as indices into the record.
+    let visits: [Int]
+    let raw: [[Float]]
+    /// Standardized input, `[T·F]` visit-major.
+    let input: [Float]
+    let probabilities: [Float]
+    let attention: [Float]
+    let guidelines: GuidelineChecker.Report
+    let model: DefaultModel.Loaded
+    let treatments: [TreatmentOption]
+
+    static let maxVisits = 40
+
+    init(session: Session, selection: PatientSelection) throws {
+        let record = try selection.record(in: session)
+        let index = try selection.index(for: record)
+        self.record = record
+        self.index = index
+        let model = try session.model()
+        self.model = model
+        let rows = FeatureExtractor(pack: session.pack).matrix(for: record, through: index).rows
+        let first = max(0, rows.count - Self.maxVisits)
+        visits = Array(first..<rows.count)
+        raw = Array(rows[first...])
+        input = model.file.model.standardize(raw)
+        let pass = model.file.model.forward(SequenceBatch(sequences: [input], features: model.file.model.shape.features))
+        probabilities = pass.probabilities(0)
+        attention = pass.attentionWeights(0)
+        guidelines = GuidelineChecker(book: try session.rules()).check(PatientFacts(record: record, visit: index, pack: session.pack))
+        treatments = session.pack.treatments.options
+    }
+
+    var top: Int { Metrics.argmax(probabilities) }
+    func status(_ k: Int) -> GuidelineStatus { guidelines.statuses[treatments[k].id] ?? .neutral }
+    var indexDate: String { ClinicalCalendar.dayString(record.visits[index].date) }
+
+    /// The standing note every model view carries.
+    func header(_ out: Output, _ what: String) {
+        out.print(out.bold("\(what) · \(record.id) · as of visit \(index + 1) of \(record.visits.count) (\(indexDate))"))
+        if record.origin == .synthetic { out.print(out.dim("Synthetic patient; a model trained on synthetic data. Decision support only.")) }
+    }
+
+    /// Loud when the model's first choice is one the guidelines contraindicate.
+    func warnIfTopContraindicated(_ out: Output) {
+        guard status(top) == .contraindicated else { return }
+        let reasons = guidelines.findings.filter { $0.status == .fired && $0.kind == .contraindication && $0.treatments.contains(treatments[top].id) }.map(\.message)
+        out.print(out.red(out.bold("⚠ THE MODEL'S TOP CHOICE, \(treatments[top].name.uppercased()), IS CONTRAINDICATED:")))
+        for r in reasons { out.print(out.red("  " + r)) }
+    }
+
+    func statusText(_ out: Output, _ s: GuidelineStatus) -> String {
+        switch s {
+        case .contraindicated: return out.red(out.bold("✖ " + s.label))
+        case .caution, .recheck: return out.yellow("! " + s.label)
+        case .indicated: return "✓ " + s.label
+        case .neutral: return out.dim("· " + s.label)
+        }
+    }
+}
+
+/// Signed and unsigned bars.
+enum Bars {
+    static func bar(_ fraction: Double, width: Int) -> String {
+        let cells = max(0, min(Double(width), fraction * Double(width)))
+        let full = Int(cells)
+        let partials: [Character] = [" ", "▏", "▎", "▍", "▌", "▋", "▊", "▉"]
+        var s = String(repeating: "█", count: full)
+        let rest = Int((cells - Double(full)) * 8)
+        if full < width && rest > 0 { s.append(partials[rest]) }
+        return s.padding(toLength: width, withPad: " ", startingAt: 0)
+    }
+
+    /// A bar left of the axis for negative values, right for positive, scaled to `scale`.
+    static func signed(_ value: Double, scale: Double, half: Int) -> String {
+        let n = scale > 0 ? min(half, Int((abs(value) / scale * Double(half)).rounded())) : 0
+        let left = value < 0 ? String(repeating: " ", count: half - n) + String(repeating: "◀", count: n) : String(repeating: " ", count: half)
+        let right = value > 0 ? String(repeating: "▶", count: n) + String(repeating: " ", count: half - n) : String(repeating: " ", count: half)
+        return left + "│" + right
+    }
+}

@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+import Guidelines
+import Patients
+
+/// `recommend`: the model's distribution over the options, each beside its guideline status.
+struct RecommendCommand: SessionCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "recommend",
+        abstract: "The model's probability for each treatment option, beside the option's guideline status.",
+        discussion: "A contraindicated option is flagged whatever its probability, and the model's top choice being contraindicated is called out. The model supports the clinician's decision; it does not make it.")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var selection: PatientSelection
+    @Flag(help: "Print as JSON.") var json = false
+
+    struct Row: Encodable { var treatment: String; var name: String; var probability: Float; var status: GuidelineStatus; var rank: Int }
+    struct JSONView: Encodable {
+        var patient: String; var indexVisit: String; var synthetic: Bool; var modelVersion: String?; var modelSha256: String
+        var options: [Row]; var top: String; var topContraindicated: Bool; var findings: [Finding]
+    }
+
+    func run(in session: Session) throws {
+        let a = try PatientAnalysis(session: session, selection: selection)
+        let record = a.record
+        let order = a.probabilities.indices.sorted { a.probabilities[$0] > a.probabilities[$1] }
+        let rows = order.enumerated().map { rank, k in Row(treatment: a.treatments[k].id, name: a.treatments[k].name, probability: a.probabilities[k], status: a.status(k), rank: rank + 1) }
+        if json {
+            try session.out.json(JSONView(patient: record.id, indexVisit: a.indexDate, synthetic: record.origin == .synthetic, modelVersion: a.model.file.extra["version"],
+                                          modelSha256: a.model.sha256, options: rows, top: a.treatments[a.top].id, topContraindicated: a.status(a.top) == .contraindicated,
+                                          findings: a.guidelines.findings))
+            return
+        }
+        let out = session.out
+        a.header(out, "Recommendation")
+        a.warnIfTopContraindicated(out)
+        let barWidth = max(10, min(30, out.width - 70))
+        for r in rows {
+            let name = r.name.padding(toLength: 24, withPad: " ", startingAt: 0)
+            out.print(String(format: "%2d  %@ %@ %5.1f%%  ", r.rank, name, Bars.bar(Double(r.probability), width: barWidth), 100 * r.probability) + a.statusText(out, r.status))
+        }
+        out.print(out.dim("Model \(a.model.file.extra["version"] ?? "?") (sha256 \(a.model.sha256.prefix(12))). `guidelines` gives the reasons; `explain` what drove the model; `attention` the visits it weighed."))
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// recommend, attention, explain and guidelines from the shell, end to end.
+@Suite(.serialized) struct ModelViewsTests {
+    /// A pregnant patient with eGFR 24 and an HbA1c of 10.4 %, imported from FHIR.
+    static func vignette() -> String {
+        TestSupport.write(TestSupport.bundle([
+            #"{"resourceType": "Patient", "id": "vig-1", "gender": "female", "birthDate": "1990-03-01"}"#,
+            #"{"resourceType": "Condition", "subject": {"reference": "Patient/vig-1"}, "code": {"coding": [{"system": "http://snomed.info/sct", "code": "44054006", "display": "Diabetes"}]}, "onsetDateTime": "2015-01-01"}"#,
+            #"{"resourceType": "Condition", "subject": {"reference": "Patient/vig-1"}, "code": {"coding": [{"system": "http://snomed.info/sct", "code": "77386006", "display": "Pregnancy"}]}, "onsetDateTime": "2023-11-01"}"#,
+            #"{"resourceType": "Encounter", "id": "e1", "subject": {"reference": "Patient/vig-1"}, "period": {"start": "2023-06-01T09:00:00Z"}}"#,
+            #"{"resourceType": "Encounter", "id": "e2", "subject": {"reference": "Patient/vig-1"}, "period": {"start": "2024-01-10T09:00:00Z"}}"#,
+            #"{"resourceType": "Observation", "status": "final", "subject": {"reference": "Patient/vig-1"}, "encounter": {"reference": "Encounter/e1"}, "effectiveDateTime": "2023-06-01T09:00:00Z", "code": {"coding": [{"system": "http://loinc.org", "code": "4548-4"}]}, "valueQuantity": {"value": 8.9, "unit": "%"}}"#,
+            #"{"resourceType": "Observation", "status": "final", "subject": {"reference": "Patient/vig-1"}, "encounter": {"reference": "Encounter/e2"}, "effectiveDateTime": "2024-01-10T09:00:00Z", "code": {"coding": [{"system": "http://loinc.org", "code": "4548-4"}]}, "valueQuantity": {"value": 10.4, "unit": "%"}}"#,
+            #"{"resourceType": "Observation", "status": "final", "subject": {"reference": "Patient/vig-1"}, "encounter": {"reference": "Encounter/e2"}, "effectiveDateTime": "2024-01-10T09:00:00Z", "code": {"coding": [{"system": "http://loinc.org", "code": "33914-3"}]}, "valueQuantity": {"value": 24, "unit": "mL/min/{1.73_m2}"}}"#,
+        ]), name: "vignette.json")
+    }
+
+    @Test func recommendFlagsContraindicationsWhateverTheProbability() throws {
+        let rounds = RoundsProcess()
+        #expect(try rounds.run(["import", Self.vignette()]).status == 0)
+        let r = try rounds.run(["recommend", "--patient", "vig-1", "--no-demo"])
+        #expect(r.status == 0, "\(r.stderr)")
+        for name in ["SGLT2 inhibitor", "GLP-1 receptor agonist", "Thiazolidinedione", "DPP-4 inhibitor", "Sulfonylurea", "Metformin"] {
+            let line = r.stdout.split(separator: "\n").first { $0.contains(name) }
+            #expect(line?.contains("CONTRAINDICATED") == true, "\(name): \(line ?? "missing")")
+        }
+        #expect(r.stdout.split(separator: "\n").first { $0.contains("Basal insulin") }?.contains("indicated") == true)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(try rounds.run(["recommend", "--patient", "vig-1", "--no-demo", "--json"]).stdout.utf8)) as? [String: Any])
+        let options = try #require(json["options"] as? [[String: Any]])
+        #expect(abs(options.compactMap { $0["probability"] as? Double }.reduce(0, +) - 1) < 1e-5)
+        #expect((json["modelSha256"] as? String)?.count == 64)
+        let g = try rounds.run(["guidelines", "--patient", "vig-1", "--no-demo"])
+        #expect(g.stdout.contains("kdigo-metformin-stop-egfr-30") && g.stdout.contains("24 mL/min/1.73m2") && g.stdout.contains("2024-01-10"))
+        #expect(g.stdout.contains("HbA1c above 10 %"))
+    }
+
+    @Test func explainGivesTheContractFormAndCompleteness() throws {
+        let rounds = RoundsProcess()
+        _ = try rounds.run(["cohort", "generate", "--n", "20"])
+        let r = try rounds.run(["explain", "--patient", "demo-00005", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let e = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        for key in ["model_sha256", "features", "treatments", "input", "probabilities", "attention", "ig"] { #expect(e[key] != nil, "\(key) missing") }
+        let ig = try #require(e["ig"] as? [String: Any])
+        #expect(ig["method"] as? String == "gausslegendre" && ig["steps"] as? Int == 50 && ig["baseline"] as? String == "zeros")
+        let attributions = (ig["attributions"] as? [[Double]])?.flatMap { $0 } ?? []
+        let probabilities = (e["probabilities"] as? [Double]) ?? []
+        let input = (e["input"] as? [[Double]]) ?? []
+        #expect(attributions.count == input.count * ((e["features"] as? [String])?.count ?? 0))
+        #expect(abs(ig["delta"] as? Double ?? 1) < 0.01 * max(probabilities.max() ?? 1, 1e-3))
+        let attention = (e["attention"] as? [Double]) ?? []
+        #expect(attention.count == input.count && abs(attention.reduce(0, +) - 1) < 1e-5)
+        let text = try rounds.run(["explain", "sglt2", "--patient", "demo-00005", "--steps", "auto", "--method", "riemann_middle"])
+        #expect(text.stdout.contains("Explanation of SGLT2 inhibitor") && text.stdout.contains("Completeness:") && text.stdout.contains("riemann_middle"))
+        let typo = try rounds.run(["explain", "sglt3", "--patient", "demo-00005"])
+        #expect(typo.status != 0 && typo.stderr.contains("Did you mean 'sglt2'"))
+        let att = try rounds.run(["attention", "--patient", "demo-00005"])
+        #expect(att.stdout.contains("Weights sum to 1.0000") && att.stdout.contains("heat strip"))
+    }
+
+    @Test func guidelinesLint() throws {
+        let ok = try RoundsProcess().run(["guidelines", "lint"])
+        #expect(ok.status == 0 && ok.stdout.contains("no problems"), "\(ok.stderr)")
+        let dir = TestSupport.temporaryDirectory()
+        try FileManager.default.copyItem(at: TestSupport.knowledgeDirectory.appendingPathComponent("features.yaml"), to: dir.appendingPathComponent("features.yaml"))
+        try FileManager.default.copyItem(at: TestSupport.knowledgeDirectory.appendingPathComponent("treatments.yaml"), to: dir.appendingPathComponent("treatments.yaml"))
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("guidelines"), withIntermediateDirectories: true)
+        try "rules:\n  - id: x\n    title: X\n    kind: caution\n    severity: warning\n    applies_to: [metformin]\n    when: egfr << 30\n    message: m\n    references: [{organization: A, document: B}]\n"
+            .write(to: dir.appendingPathComponent("guidelines/broken.yaml"), atomically: true, encoding: .utf8)
+        let bad = try RoundsProcess().run(["guidelines", "lint"], environment: ["ROUNDS_KNOWLEDGE": dir.path])
+        #expect(bad.status == 1 && bad.stderr.contains("broken.yaml:7: x: when:"))
+    }
+}
