@@ -1,5 +1,9 @@
 import ArgumentParser
+import Cohort
+import Explanations
 import Foundation
+import Guidelines
+import Patients
 import TreatmentModel
 
 /// `rounds bench`: the model's speed, measured (not guessed). Run it from a release build.
@@ -13,7 +17,12 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Sequences in the training-throughput measurement.") var sequences: Int = 2048
     @Flag(help: "Print as JSON.") var json = false
 
-    struct Result: Codable { var forwardMillisecondsT12: Double; var forwardMillisecondsT40: Double; var trainSequencesPerSecond1Thread: Double; var trainSequencesPerSecond2Threads: Double }
+    struct Result: Codable {
+        var forwardMillisecondsT12: Double; var forwardMillisecondsT40: Double
+        var explanationMillisecondsT12: Double; var explanationMillisecondsT40: Double
+        var guidelineChecksMicroseconds: Double?
+        var trainSequencesPerSecond1Thread: Double; var trainSequencesPerSecond2Threads: Double
+    }
 
     func run() throws {
         let shape = ModelShape(features: 42, embed: 32, hidden: 64, attention: 32, treatments: 8)
@@ -30,6 +39,29 @@ struct BenchCommand: ParsableCommand {
                 return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
             })
         }
+        // A full explanation: probabilities, attention and integrated gradients at 50 steps.
+        func explanation(_ T: Int) -> Double {
+            let x = sequence(T)
+            let ig = IntegratedGradients(model: model)
+            return median((0..<max(repetitions / 10, 5)).map { _ in
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                let pass = model.forward(SequenceBatch(sequences: [x], features: shape.features))
+                _ = ig.attribute(x, target: Metrics.argmax(pass.probabilities(0)), steps: 50)
+                return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
+            })
+        }
+        // All guideline rules for one demo patient.
+        var guidelineMicroseconds: Double? = nil
+        if let pack = try? KnowledgePack(directory: KnowledgePack.locate()), let book = try? RuleBook(pack: pack) {
+            let record = Cohort.CohortGenerator().patient(41).record
+            let checker = GuidelineChecker(book: book)
+            let facts = PatientFacts(record: record, pack: pack)
+            guidelineMicroseconds = median((0..<max(repetitions, 1)).map { _ in
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                _ = checker.check(facts)
+                return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e3
+            })
+        }
         let examples = (0..<max(sequences, 32)).map { i in
             Dataset.Example(patientID: "b\(i)", rows: (0..<(3 + i % 38)).map { _ in (0..<shape.features).map { _ in rng.uniform(-2, 2) } }, label: i % 8)
         }
@@ -39,10 +71,14 @@ struct BenchCommand: ParsableCommand {
             return Trainer(config: c).train(train: data, validation: Dataset(examples: Array(examples.prefix(32)), features: data.features, treatments: data.treatments)).sequencesPerSecond
         }
         let r = Result(forwardMillisecondsT12: latency(12), forwardMillisecondsT40: latency(40),
+                       explanationMillisecondsT12: explanation(12), explanationMillisecondsT40: explanation(40),
+                       guidelineChecksMicroseconds: guidelineMicroseconds,
                        trainSequencesPerSecond1Thread: throughput(1), trainSequencesPerSecond2Threads: throughput(2))
         if json { try Output().json(r); return }
         print(String(format: "forward, one patient, 12 visits: %.3f ms (median of %d)", r.forwardMillisecondsT12, repetitions))
         print(String(format: "forward, one patient, 40 visits: %.3f ms (median of %d)", r.forwardMillisecondsT40, repetitions))
+        print(String(format: "full explanation (probabilities, attention, IG 50 steps), 12 visits: %.2f ms; 40 visits: %.2f ms", r.explanationMillisecondsT12, r.explanationMillisecondsT40))
+        if let g = r.guidelineChecksMicroseconds { print(String(format: "all guideline rules for one patient: %.1f µs (median)", g)) }
         print(String(format: "training, %d sequences of 3–40 visits, batch 32: %.0f sequences/s (1 thread), %.0f sequences/s (2 threads)",
                      examples.count, r.trainSequencesPerSecond1Thread, r.trainSequencesPerSecond2Threads))
     }
