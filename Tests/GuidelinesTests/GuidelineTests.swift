@@ -208,3 +208,26 @@ struct Vignette {
         #expect(throws: RuleBook.Problems.self) { try RuleBook(pack: TestSupport.pack, directory: dir) }
     }
 }
+
+@Suite struct GuidelineRecommenderTests {
+    let recommender = GuidelineRecommender(book: GuidelineTests.book)
+    func choice(_ v: Vignette) -> String { recommender.recommend(PatientFacts(record: v.record, pack: TestSupport.pack)).choice }
+
+    @Test func indicationsFirstContraindicationsExcluded() {
+        var v = Vignette(); v.labs = [Vignette.egfr(70), Vignette.hba1c(7.8)]
+        v.conditions = ["88805009"]                                  // heart failure → SGLT2 inhibitor
+        #expect(choice(v) == "sglt2")
+        v.medications = [("1545653", "empagliflozin")]              // already taken: the next indication or need
+        #expect(choice(v) != "sglt2" && choice(v) != "tzd")
+        v = Vignette(); v.labs = [Vignette.egfr(80), Vignette.hba1c(6.6)]
+        #expect(choice(v) == "no_change")                           // at target, nothing indicated
+        v.labs = [Vignette.egfr(80), Vignette.hba1c(8.4)]
+        #expect(choice(v) == "metformin")                           // above target, nothing indicated
+        v.labs = [Vignette.egfr(25), Vignette.hba1c(8.4)]
+        #expect(choice(v) == "glp1")                                // eGFR < 30: GLP-1 RA preferred (two indications), metformin contraindicated
+        v = Vignette(sex: .female); v.labs = [Vignette.egfr(90), Vignette.hba1c(8.4)]; v.conditions = ["77386006"]
+        #expect(choice(v) == "basal_insulin")                       // pregnancy
+        let d = recommender.recommend(PatientFacts(record: v.record, pack: TestSupport.pack)).distribution
+        #expect(abs(d.reduce(0, +) - 1) < 1e-12 && d.firstIndex(of: d.max()!) == 6)
+    }
+}

@@ -15,7 +15,7 @@ import TestSupport
         #expect(eval.status == 0, "\(eval.stderr)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
         let names = (report["evaluations"] as? [[String: Any]])?.compactMap { $0["name"] as? String }
-        #expect(names == ["GRU + attention", "logistic regression (last visit)", "majority class"])
+        #expect(names == ["GRU + attention", "logistic regression (last visit)", "guideline rules (ADA/KDIGO)", "majority class"])
         #expect(report["testCases"] as? Int == 45)
         let shown = try rounds.run(["model", "--file", out, "--json"])
         let summary = try #require(try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: Any])

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Guidelines
 import Patients
 import Store
 import TreatmentModel
@@ -13,8 +14,9 @@ struct EvaluateCommand: ParsableCommand {
         Accuracy, macro precision, recall, F1 and one-vs-rest AUC-ROC (the metrics of Kukalakunta,
         Thuniki and Yellu's results table), top-2 accuracy, expected calibration error and Brier
         score, each with a 95 % bootstrap interval; then the model's per-treatment scores and its
-        confusion matrix. Baselines: multinomial logistic regression on the last visit, and the
-        majority class. The split is the one the model was trained with (its seed).
+        confusion matrix. Baselines: multinomial logistic regression on the last visit, the
+        guideline rules (indications first, contraindications excluded: `GuidelineRecommender`),
+        and the majority class. The split is the one the model was trained with (its seed).
         """)
 
     @OptionGroup var global: GlobalOptions
@@ -42,7 +44,14 @@ struct EvaluateCommand: ParsableCommand {
         try ModelCompatibility.check(file, pack: ctx.pack)
         let seed = (file.extra["training_config"].flatMap { try? JSONDecoder().decode(TrainingConfig.self, from: Data($0.utf8)) })?.seed ?? TrainingConfig().seed
         let data = try ModelData.load(ctx, seed: seed, indexOnly: file.extra["training_examples"] == "index visits")
-        let recommenders: [any Recommender] = [ModelRecommender(model: file.model), LogisticRegression(train: data.train), MajorityClass(train: data.train)]
+        let rules = GuidelineRecommender(book: try Session(context: ctx, interactive: false).rules())
+        var byPatient: [String: [Float]] = [:]
+        for e in data.test.examples {
+            guard let record = try ctx.store.patient(id: e.patientID) else { continue }
+            byPatient[e.patientID] = rules.recommend(PatientFacts(record: record, pack: ctx.pack)).distribution.map(Float.init)
+        }
+        let recommenders: [any Recommender] = [ModelRecommender(model: file.model), LogisticRegression(train: data.train),
+                                               RuleBasedRecommender(distributions: byPatient, K: data.test.treatments.count), MajorityClass(train: data.train)]
         let evaluations = recommenders.map { r in
             Evaluation.score(name: r.name, probabilities: data.test.examples.map(r.probabilities), labels: data.test.labels,
                              treatments: data.test.treatments, resamples: resamples)
@@ -51,6 +60,14 @@ struct EvaluateCommand: ParsableCommand {
         EvaluationView(evaluations: evaluations, treatments: ctx.pack.treatments.options.map(\.name), out: ctx.out).print(cases: data.test.examples.count)
         ctx.out.print(ctx.out.dim("Baselines fitted on the model's training part: \(data.train.examples.count) \(data.decisionPoints ? "decision points" : "index visits")."))
     }
+}
+
+/// The guideline recommender's distributions, looked up by patient.
+struct RuleBasedRecommender: Recommender {
+    let name = "guideline rules (ADA/KDIGO)"
+    let distributions: [String: [Float]]
+    let K: Int
+    func probabilities(_ example: Dataset.Example) -> [Float] { distributions[example.patientID] ?? [Float](repeating: 1 / Float(K), count: K) }
 }
 
 /// Checks that a model file speaks the knowledge pack's features and treatments.
