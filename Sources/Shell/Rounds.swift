@@ -10,7 +10,7 @@ public struct Rounds: ParsableCommand {
         discussion: "Decision support only: Rounds never replaces the clinician's judgement. The demo cohort is synthetic.",
         version: "0.1.0",
         subcommands: [PatientsCommand.self, LoadCommand.self, SummaryCommand.self, RecommendCommand.self, AttentionCommand.self,
-                      ExplainCommand.self, GuidelinesCommand.self, RunCommand.self, ImportCommand.self, CohortCommand.self,
+                      ExplainCommand.self, WhatIfCommand.self, GuidelinesCommand.self, RunCommand.self, ImportCommand.self, CohortCommand.self,
                       ModelCommand.self, TrainCommand.self, EvaluateCommand.self, BenchCommand.self])
 
     @OptionGroup var global: GlobalOptions

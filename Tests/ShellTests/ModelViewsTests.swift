@@ -61,6 +61,26 @@ import TestSupport
         #expect(att.stdout.contains("Weights sum to 1.0000") && att.stdout.contains("heat strip"))
     }
 
+    @Test func whatIfEditsACopyAndShowsWhatMoved() throws {
+        let rounds = RoundsProcess()
+        #expect(try rounds.run(["import", Self.vignette()]).status == 0)
+        let before = try rounds.run(["summary", "--patient", "vig-1", "--no-demo", "--json"]).stdout
+        let r = try rounds.run(["whatif", "--patient", "vig-1", "--no-demo", "egfr=75", "pregnancy=no"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("AS RECORDED") && r.stdout.contains("WHAT IF") && r.stdout.contains("stored record is unchanged"))
+        #expect(r.stdout.contains("no longer fires: kdigo-metformin-stop-egfr-30"))
+        #expect(r.stdout.contains("no longer fires: ada-pregnancy-non-insulin"))
+        #expect(try rounds.run(["summary", "--patient", "vig-1", "--no-demo", "--json"]).stdout == before)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(try rounds.run(["whatif", "--patient", "vig-1", "--no-demo", "--json", "egfr=75"]).stdout.utf8)) as? [String: Any])
+        #expect((json["original"] as? [String: Any])?["statuses"] != nil && (json["edited"] as? [String: Any])?["top"] != nil)
+        let impossible = try rounds.run(["whatif", "--patient", "vig-1", "--no-demo", "egfr=900"])
+        #expect(impossible.status != 0 && impossible.stderr.contains("outside the plausible range"))
+        let unknown = try rounds.run(["whatif", "--patient", "vig-1", "--no-demo", "egrf=20"])
+        #expect(unknown.status != 0 && unknown.stderr.contains("Did you mean 'egfr'"))
+        let malformed = try rounds.run(["whatif", "--patient", "vig-1", "--no-demo", "egfr"])
+        #expect(malformed.status != 0 && malformed.stderr.contains("is not FEATURE=VALUE"))
+    }
+
     @Test func guidelinesLint() throws {
         let ok = try RoundsProcess().run(["guidelines", "lint"])
         #expect(ok.status == 0 && ok.stdout.contains("no problems"), "\(ok.stderr)")

@@ -44,7 +44,10 @@ struct PatientAnalysis {
 
     init(session: Session, selection: PatientSelection) throws {
         let record = try selection.record(in: session)
-        let index = try selection.index(for: record)
+        try self.init(session: session, record: record, index: try selection.index(for: record))
+    }
+
+    init(session: Session, record: PatientRecord, index: Int) throws {
         self.record = record
         self.index = index
         let model = try session.model()

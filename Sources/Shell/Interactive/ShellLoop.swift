@@ -10,7 +10,7 @@ struct ShellCommands: ParsableCommand {
         commandName: "rounds",
         abstract: "Rounds shell: review a patient's record. Type a command; Tab completes, Up/Down and Ctrl-R search the history, Ctrl-D or `quit` leaves.",
         subcommands: [PatientsCommand.self, LoadCommand.self, SummaryCommand.self, RecommendCommand.self, AttentionCommand.self,
-                      ExplainCommand.self, GuidelinesCommand.self, ModelCommand.self, CohortCommand.Info.self, ImportCommand.self, QuitCommand.self])
+                      ExplainCommand.self, WhatIfCommand.self, GuidelinesCommand.self, ModelCommand.self, CohortCommand.Info.self, ImportCommand.self, QuitCommand.self])
 
     static let names: [String] = configuration.subcommands.map { $0._commandName } + ["help", "exit"]
 }
@@ -124,6 +124,7 @@ struct ShellLoop {
             "attention": ["--patient", "--visit", "--json"],
             "explain": ["--patient", "--visit", "--steps", "--method", "--baseline", "--top", "--json"],
             "guidelines": ["lint", "--patient", "--visit", "--json"],
+            "whatif": ["--patient", "--visit", "--json"],
         ]
         let store = session.store, pack = session.pack
         Completion.values = [
