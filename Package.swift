@@ -50,7 +50,7 @@ let package = Package(
         .testTarget(name: "PatientsTests", dependencies: ["Patients", "TestSupport"]),
         .testTarget(name: "TreatmentModelTests", dependencies: ["TreatmentModel", "Patients", "Cohort", "TestSupport"]),
         .testTarget(name: "GuidelinesTests", dependencies: ["Guidelines", "Patients", "TestSupport"]),
-        .testTarget(name: "ExplanationsTests", dependencies: ["Explanations", "TreatmentModel", "TestSupport"]),
+        .testTarget(name: "ExplanationsTests", dependencies: ["Explanations", "TreatmentModel", "Patients", "Cohort", "TestSupport"]),
         .testTarget(name: "CohortTests", dependencies: ["Cohort", "Patients", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Cohort", "Patients", "TestSupport"]),
         // Runs the real `rounds` executable, so it depends on it to have it built.

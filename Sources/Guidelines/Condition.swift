@@ -10,6 +10,7 @@ import Patients
 ///     has heart_failure                     a condition feature (coded, or derived from values)
 ///     taking metformin                      a current drug of a treatment option (any insulin for basal_insulin)
 ///     known egfr within 12 months           a value exists in the window
+///     weight fell 5 % within 6 months       the latest value is at least 5 % below the highest in the window
 ///     female                                sex
 ///     not …, … and …, … or …, ( … )         combinations; `and` binds tighter than `or`
 ///
@@ -21,6 +22,8 @@ public indirect enum Condition: Sendable, Equatable {
     case has(String)
     case taking(String)
     case known(feature: String, windowDays: Double?)
+    /// The latest value lies at least `percent` below the highest value within the window.
+    case fell(feature: String, percent: Double, windowDays: Double)
     case female
     case not(Condition)
     case and(Condition, Condition)
@@ -51,7 +54,7 @@ public indirect enum Condition: Sendable, Equatable {
     /// The measured features the condition reads.
     public var features: Set<String> {
         switch self {
-        case .compare(let f, _, _, _), .known(let f, _): return [f]
+        case .compare(let f, _, _, _), .known(let f, _), .fell(let f, _, _): return [f]
         case .not(let c): return c.features
         case .and(let a, let b), .or(let a, let b): return a.features.union(b.features)
         default: return []
@@ -147,6 +150,13 @@ public struct ConditionParser {
                 return .age(op: op, value: try number(try next()))
             default:
                 let def = try measured(t)
+                if peek()?.text.lowercased() == "fell" {
+                    _ = try next()
+                    let percent = try number(try next())
+                    _ = try expectWord(["%"], "'%' after the amount it fell by")
+                    guard let days = try window() else { throw ConditionError(message: "'fell' needs a window: within N months", column: t.column) }
+                    return .fell(feature: def.id, percent: percent, windowDays: days)
+                }
                 let op = try comparison(try next())
                 let valueToken = try next()
                 var value = try number(valueToken)

@@ -57,6 +57,11 @@ public struct PatientFacts: Sendable {
         case .known(let f, let window):
             if let v = latest(f, withinDays: window, pack: pack) { used[f] = v; return .yes }
             return .no
+        case .fell(let f, let percent, let window):
+            let recent = (values[f] ?? []).filter { indexDate.timeIntervalSince($0.time) <= window * 86400 }
+            guard recent.count >= 2, let last = recent.last, let peak = recent.map(\.value).max(), peak > 0 else { missing.insert(f); return .unknown }
+            used[f] = last
+            return (peak - last.value) / peak * 100 >= percent ? .yes : .no
         case .female: return sex == .female ? .yes : (sex == .male ? .no : .unknown)
         case .not(let inner): return evaluate(inner, pack: pack, used: &used, missing: &missing).negated
         case .and(let a, let b):

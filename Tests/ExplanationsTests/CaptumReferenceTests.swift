@@ -3,6 +3,8 @@ import Testing
 @testable import Explanations
 import TreatmentModel
 import TestSupport
+import Patients
+import Cohort
 
 /// Integrated gradients against Captum's on the contract's reference models and case.
 @Suite struct CaptumReferenceTests {
@@ -92,5 +94,27 @@ import TestSupport
         let r = IntegratedGradients(model: model).attribute(x, target: 0, baseline: base, steps: 100)
         for f in 0..<shape.features { #expect(r.attributions[f] == 0) }    // the first visit equals the baseline
         #expect(abs(r.delta) < 1e-3 * max(abs(r.change), 1e-6) + 1e-6)
+    }
+}
+
+/// Completeness of the shipped model's explanations on demo-cohort patients.
+@Suite struct ShippedModelCompletenessTests {
+    @Test func withinOnePercentOnCohortPatients() throws {
+        let file = try ModelFile.load(path: TestSupport.knowledgeDirectory.appendingPathComponent("models/default.safetensors").path)
+        let extractor = FeatureExtractor(pack: TestSupport.pack)
+        let generator = CohortGenerator()
+        let ig = IntegratedGradients(model: file.model)
+        var worst = 0.0
+        for i in 0..<12 {
+            let rows = Array(extractor.matrix(for: generator.patient(i).record).rows.suffix(40))
+            let x = file.model.standardize(rows)
+            let p = file.model.forward(SequenceBatch(sequences: [x], features: file.model.shape.features)).probabilities(0)
+            let r = ig.attributeUntilComplete(x, target: Metrics.argmax(p), tolerance: 0.01)
+            if abs(r.change) > 1e-4 {
+                #expect(r.relativeDelta <= 0.01, "demo patient \(i + 1): delta \(r.delta) of change \(r.change) after \(r.steps) steps")
+                worst = max(worst, r.relativeDelta)
+            }
+        }
+        #expect(worst <= 0.01)
     }
 }

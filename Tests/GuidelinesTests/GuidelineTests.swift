@@ -87,6 +87,15 @@ struct Vignette {
         #expect((report(v).statuses["sulfonylurea"] == .caution) == fires)
     }
 
+    @Test func catabolicWeightLossWithHighHbA1cCallsForInsulin() {
+        var v = Vignette(); v.labs = [Vignette.egfr(80), Vignette.hba1c(9.4), ("29463-7", 90, "kg", 150), ("29463-7", 85.4, "kg", 5)]
+        #expect(fired(v).contains("ada-insulin-catabolic"))                 // 5.1 % down
+        v.labs = [Vignette.egfr(80), Vignette.hba1c(9.4), ("29463-7", 90, "kg", 150), ("29463-7", 85.6, "kg", 5)]
+        #expect(!fired(v).contains("ada-insulin-catabolic"))                // 4.9 % down
+        v.labs = [Vignette.egfr(80), Vignette.hba1c(9.4), ("29463-7", 85, "kg", 5)]
+        #expect(report(v).findings.first { $0.rule == "ada-insulin-catabolic" }?.status == .unknown)   // one weight: cannot tell
+    }
+
     @Test func missingOrStaleEGFRIsSaidNeverPassed() {
         var v = Vignette()
         let missing = report(v).findings.first { $0.rule == "ada-metformin-egfr-unknown" }

@@ -134,8 +134,9 @@ struct ShellLoop {
             "treatment": { pack.treatments.ids },
             "method": { ["riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid", "gausslegendre"] },
             "baseline": { ["zeros", "first-visit"] },
+            "feature": { pack.features.measured.map { $0.id + "=" } + pack.features.conditions.map { $0.id + "=" } },
         ]
         Completion.valueAfter = ["load": "patient", "--patient": "patient", "--condition": "condition", "help": "command",
-                                 "explain": "treatment", "--method": "method", "--baseline": "baseline"]
+                                 "explain": "treatment", "--method": "method", "--baseline": "baseline", "whatif": "feature"]
     }
 }
