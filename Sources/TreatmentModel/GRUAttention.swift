@@ -1,4 +1,5 @@
 import Foundation
+import Patients
 
 /// A batch of standardized sequences, time-major and padded at the end.
 public struct SequenceBatch: Sendable {
@@ -255,17 +256,12 @@ public enum Softmax {
     }
 }
 
-/// Reproducible random numbers for initialisation and shuffling (SplitMix64).
+/// Reproducible random numbers for initialisation and shuffling: a `SplitMix` stream with the
+/// model's own seed offset, plus the float and shuffle draws training needs.
 public struct ModelRandom: Sendable {
-    var state: UInt64
-    public init(seed: UInt64) { state = seed ^ 0x5DEE_CE66_D1CE_4E5B }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    var source: SplitMix
+    public init(seed: UInt64) { source = SplitMix(seed: seed ^ 0x5DEE_CE66_D1CE_4E5B) }
+    public mutating func next() -> UInt64 { source.next() }
     public mutating func uniform(_ a: Float, _ b: Float) -> Float { a + (b - a) * Float(next() >> 40) * 0x1.0p-24 }
     public mutating func shuffle<T>(_ a: inout [T]) {
         guard a.count > 1 else { return }

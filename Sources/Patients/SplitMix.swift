@@ -1,8 +1,9 @@
 import Foundation
 
-/// A small, fast, reproducible random generator (SplitMix64). Each synthetic patient gets its
-/// own stream, derived from the cohort seed and the patient's index, so that patients can be
-/// generated in any order, in batches, and always come out the same.
+/// A small, fast, reproducible random generator (SplitMix64), shared by everything in Rounds
+/// that must come out the same from the same seed: each synthetic patient gets its own stream,
+/// derived from the cohort seed and the patient's index (so patients can be generated in any
+/// order and in batches), and the model's initialisation and shuffling draw from one too.
 public struct SplitMix: Sendable {
     private var state: UInt64
 
