@@ -23,6 +23,40 @@ public struct Rounds: ParsableCommand {
 
     public init() {}
 
+    /// Entry point: `rounds --db X patients` means the same as `rounds patients --db X`.
+    public static func start() {
+        main(normalize(Array(CommandLine.arguments.dropFirst())))
+    }
+
+    /// Moves the options every command takes (`--db`, `--knowledge`, `--no-demo`) from before a
+    /// subcommand's name to after it, where the subcommand parses them; swift-argument-parser
+    /// would otherwise give them to the shell and leave the subcommand on its defaults.
+    static func normalize(_ args: [String]) -> [String] {
+        var leading: [String] = []
+        var i = 0
+        while i < args.count {
+            switch args[i] {
+            case "--db", "--knowledge":
+                guard i + 1 < args.count else { return args }
+                leading += [args[i], args[i + 1]]; i += 2
+            case let a where a.hasPrefix("--db=") || a.hasPrefix("--knowledge="): leading.append(a); i += 1
+            case "--no-demo": leading.append(args[i]); i += 1
+            default:
+                let names = configuration.subcommands.map { $0._commandName }
+                guard !leading.isEmpty, names.contains(args[i]) else { return args }
+                var out = [args[i]]
+                // A command group (`cohort generate`, `guidelines lint`) takes them after its own subcommand.
+                var j = i + 1
+                if j < args.count, !args[j].hasPrefix("-"), let group = configuration.subcommands.first(where: { $0._commandName == args[i] }),
+                   group.configuration.subcommands.map({ $0._commandName }).contains(args[j]) {
+                    out.append(args[j]); j += 1
+                }
+                return out + leading + Array(args[j...])
+            }
+        }
+        return args
+    }
+
     /// The interactive shell (or, with piped input, a script of shell commands).
     public func run() throws {
         let session = Session(context: try Context(global), interactive: true)

@@ -1,3 +1,3 @@
 import Shell
 
-Rounds.main()
+Rounds.start()

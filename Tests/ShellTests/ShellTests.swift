@@ -24,6 +24,14 @@ import TestSupport
         #expect(Completion.candidates(lineBefore: "patients --condition ", word: "he") == ["heart_failure"])
     }
 
+    @Test func globalOptionsBeforeASubcommandReachIt() {
+        #expect(Rounds.normalize(["--db", "/x.sqlite", "patients", "--limit", "3"]) == ["patients", "--db", "/x.sqlite", "--limit", "3"])
+        #expect(Rounds.normalize(["--no-demo", "--knowledge=/k", "cohort", "generate", "--n", "5"]) == ["cohort", "generate", "--no-demo", "--knowledge=/k", "--n", "5"])
+        #expect(Rounds.normalize(["--db", "/x.sqlite"]) == ["--db", "/x.sqlite"])          // the shell itself
+        #expect(Rounds.normalize(["patients", "--db", "/x"]) == ["patients", "--db", "/x"])
+        #expect(Rounds.normalize(["--db"]) == ["--db"])
+    }
+
     @Test func sparklineScalesBetweenMinAndMax() {
         #expect(Sparkline.render([1, 2, 3, 4, 5, 6, 7, 8], width: 20) == "▁▂▃▄▅▆▇█")
         #expect(Sparkline.render([5, 5, 5], width: 20) == "▄▄▄")
