@@ -51,15 +51,6 @@ public indirect enum Condition: Sendable, Equatable {
         }
     }
 
-    /// The measured features the condition reads.
-    public var features: Set<String> {
-        switch self {
-        case .compare(let f, _, _, _), .known(let f, _), .fell(let f, _, _): return [f]
-        case .not(let c): return c.features
-        case .and(let a, let b), .or(let a, let b): return a.features.union(b.features)
-        default: return []
-        }
-    }
 }
 
 /// Three-valued truth (Kleene): unknown where a fact is missing or stale.
@@ -217,18 +208,5 @@ public struct ConditionParser {
         return out
     }
 
-    func nearest(_ word: String, _ candidates: [String]) -> String? {
-        func d(_ a: String, _ b: String) -> Int {
-            let a = Array(a.lowercased()), b = Array(b.lowercased())
-            var prev = Array(0...b.count)
-            for i in 1...max(a.count, 1) where !a.isEmpty {
-                var cur = [i] + Array(repeating: 0, count: b.count)
-                for j in stride(from: 1, through: b.count, by: 1) { cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)) }
-                prev = cur
-            }
-            return prev[b.count]
-        }
-        let best = candidates.min { d(word, $0) < d(word, $1) }
-        return best.flatMap { d(word, $0) <= max(2, word.count / 3) ? $0 : nil }
-    }
+    func nearest(_ word: String, _ candidates: [String]) -> String? { Suggest.nearest(word, in: candidates) }
 }

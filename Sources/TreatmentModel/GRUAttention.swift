@@ -24,16 +24,6 @@ public struct SequenceBatch: Sendable {
         }
         self.x = x
     }
-
-    /// The sequence of item `b` back in visit-major form.
-    public func sequence(_ b: Int) -> [Float] {
-        var out: [Float] = []
-        for t in 0..<lengths[b] {
-            let start = (t * B + b) * F
-            out += x[start..<(start + F)]
-        }
-        return out
-    }
 }
 
 /// The contract's model (`gru-attention-v1`): linear visit embedding, a GRU, additive attention
