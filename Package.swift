@@ -36,8 +36,10 @@ let package = Package(
         .target(name: "Explanations", dependencies: ["TreatmentModel"]),
         // The synthetic demo cohort and its treatment-response simulator.
         .target(name: "Cohort", dependencies: ["Patients"]),
-        // The embedded SQLite store: migrations, patients, model versions.
-        .target(name: "Store", dependencies: ["Patients", .product(name: "GRDB", package: "GRDB.swift")]),
+        // The embedded SQLite store: migrations, patients, clinicians' decisions, the hash-chained
+        // audit log and its export.
+        .target(name: "Store", dependencies: ["Patients", .product(name: "GRDB", package: "GRDB.swift"),
+                                              .product(name: "Crypto", package: "swift-crypto")]),
         // Commands (system shell and, later, the interactive shell) and terminal rendering.
         .target(name: "Shell", dependencies: [
             "Patients", "Cohort", "Store", "TreatmentModel", "Guidelines", "Explanations", "CEditLine",
@@ -52,8 +54,9 @@ let package = Package(
         .testTarget(name: "GuidelinesTests", dependencies: ["Guidelines", "Patients", "TestSupport"]),
         .testTarget(name: "ExplanationsTests", dependencies: ["Explanations", "TreatmentModel", "Patients", "Cohort", "TestSupport"]),
         .testTarget(name: "CohortTests", dependencies: ["Cohort", "Patients", "TestSupport"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "Cohort", "Patients", "TestSupport"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "Cohort", "Patients", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         // Runs the real `rounds` executable, so it depends on it to have it built.
-        .testTarget(name: "ShellTests", dependencies: ["Shell", "Store", "Patients", "TestSupport", "rounds"]),
+        .testTarget(name: "ShellTests", dependencies: ["Shell", "Store", "Patients", "TreatmentModel", "TestSupport", "rounds",
+                                                   .product(name: "GRDB", package: "GRDB.swift")]),
     ]
 )

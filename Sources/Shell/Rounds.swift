@@ -10,7 +10,8 @@ public struct Rounds: ParsableCommand {
         discussion: "Decision support only: Rounds never replaces the clinician's judgement. The demo cohort is synthetic.",
         version: "0.1.0",
         subcommands: [PatientsCommand.self, LoadCommand.self, SummaryCommand.self, RecommendCommand.self, AttentionCommand.self,
-                      ExplainCommand.self, WhatIfCommand.self, GuidelinesCommand.self, RunCommand.self, ImportCommand.self, CohortCommand.self,
+                      ExplainCommand.self, WhatIfCommand.self, GuidelinesCommand.self, SigninCommand.self, AcceptCommand.self, OverrideCommand.self,
+                      HistoryCommand.self, AuditCommand.self, RunCommand.self, ImportCommand.self, CohortCommand.self,
                       ModelCommand.self, TrainCommand.self, EvaluateCommand.self, BenchCommand.self])
 
     @OptionGroup var global: GlobalOptions
@@ -28,18 +29,19 @@ public struct Rounds: ParsableCommand {
         main(normalize(Array(CommandLine.arguments.dropFirst())))
     }
 
-    /// Moves the options every command takes (`--db`, `--knowledge`, `--no-demo`) from before a
-    /// subcommand's name to after it, where the subcommand parses them; swift-argument-parser
-    /// would otherwise give them to the shell and leave the subcommand on its defaults.
+    /// Moves the options every command takes (`--db`, `--knowledge`, `--clinician`, `--role`,
+    /// `--no-demo`) from before a subcommand's name to after it, where the subcommand parses
+    /// them; swift-argument-parser would otherwise give them to the shell and leave the
+    /// subcommand on its defaults.
     static func normalize(_ args: [String]) -> [String] {
         var leading: [String] = []
         var i = 0
         while i < args.count {
             switch args[i] {
-            case "--db", "--knowledge":
+            case "--db", "--knowledge", "--clinician", "--role":
                 guard i + 1 < args.count else { return args }
                 leading += [args[i], args[i + 1]]; i += 2
-            case let a where a.hasPrefix("--db=") || a.hasPrefix("--knowledge="): leading.append(a); i += 1
+            case let a where ["--db=", "--knowledge=", "--clinician=", "--role="].contains(where: { a.hasPrefix($0) }): leading.append(a); i += 1
             case "--no-demo": leading.append(args[i]); i += 1
             default:
                 let names = configuration.subcommands.map { $0._commandName }
@@ -63,7 +65,9 @@ public struct Rounds: ParsableCommand {
         let env = ProcessInfo.processInfo.environment
         let history = noHistory ? nil : (env["ROUNDS_HISTORY"] ?? ((env["HOME"] ?? NSHomeDirectory()) as NSString).appendingPathComponent(".rounds/history"))
         let reader = LineReader(historyPath: history)
+        try session.context.audit(.sessionStart, action: "E", detail: ["interactive": String(reader.interactive)])
         let failures = ShellLoop(session: session, reader: reader, bail: bail).run()
+        try? session.context.audit(.sessionEnd, action: "E", detail: ["failed_lines": String(failures)])
         if failures > 0 && !reader.interactive { throw ExitCode(1) }
     }
 }

@@ -49,6 +49,52 @@ enum Migrations {
             // treatments), so that training can learn from every decision point of a history.
             try db.execute(sql: "ALTER TABLE cohort_truth ADD COLUMN visit_labels BLOB")
         }
+        m.registerMigration("v3-decisions-audit") { db in
+            try db.execute(sql: """
+                -- Clinicians' decisions: the whole record as canonical JSON in `body`, plus the
+                -- columns that listing needs. Written in the same transaction as its audit entry,
+                -- which holds the body's SHA-256.
+                CREATE TABLE decision (
+                    id           TEXT PRIMARY KEY NOT NULL,
+                    recorded_at  TEXT NOT NULL,
+                    clinician    TEXT NOT NULL,
+                    patient_id   TEXT NOT NULL,
+                    outcome      TEXT NOT NULL CHECK (outcome IN ('accepted', 'overridden')),
+                    recommended  TEXT NOT NULL,
+                    chosen       TEXT NOT NULL,
+                    reward       REAL NOT NULL,
+                    model_sha256 TEXT NOT NULL,
+                    audit_seq    INTEGER NOT NULL UNIQUE,
+                    body         TEXT NOT NULL
+                );
+                CREATE INDEX decision_patient ON decision(patient_id, recorded_at);
+                -- The audit log: an append-only hash chain. `content` is the entry's canonical
+                -- JSON; content_hash = SHA-256(content); hash = SHA-256(prev_hash ‖ content_hash)
+                -- over the raw 32-byte digests. The other columns copy fields of `content` for
+                -- filtering, and `audit verify` checks that they still agree with it.
+                CREATE TABLE audit (
+                    seq          INTEGER PRIMARY KEY NOT NULL,
+                    recorded_at  TEXT NOT NULL,
+                    event        TEXT NOT NULL,
+                    clinician    TEXT,
+                    patient_id   TEXT,
+                    content      TEXT NOT NULL,
+                    content_hash TEXT NOT NULL,
+                    prev_hash    TEXT NOT NULL,
+                    hash         TEXT NOT NULL
+                );
+                CREATE INDEX audit_patient ON audit(patient_id);
+                CREATE INDEX audit_recorded ON audit(recorded_at);
+                -- The chain's head, moved in the same transaction as every append: catches a
+                -- deleted last entry. `mac` is HMAC-SHA256 of (seq, hash) under the site key.
+                CREATE TABLE audit_head (
+                    id   INTEGER PRIMARY KEY CHECK (id = 1),
+                    seq  INTEGER NOT NULL,
+                    hash TEXT NOT NULL,
+                    mac  TEXT NOT NULL
+                );
+                """)
+        }
         return m
     }
 }

@@ -2,13 +2,15 @@ import Foundation
 import GRDB
 import Patients
 
-/// The embedded store: one SQLite file in WAL mode holding patients (and, as Rounds grows,
-/// decisions, the audit log and model versions), its schema kept by versioned migrations.
+/// The embedded store: one SQLite file in WAL mode holding patients, clinicians' decisions and
+/// the audit log, its schema kept by versioned migrations.
 ///
 /// The file is created 0600 in a 0700 folder: it holds health data.
 public final class RoundsStore: Sendable {
     public let path: String
     let pool: DatabasePool
+    /// The site key beside the store (`<store>.site-key`, 0600).
+    public let siteKey: SiteKey
 
     /// `--db`, else `ROUNDS_DB`, else `~/.rounds/rounds.sqlite`.
     public static func resolvePath(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
@@ -36,6 +38,9 @@ public final class RoundsStore: Sendable {
         var config = Configuration()
         config.busyMode = .timeout(10)
         config.foreignKeysEnabled = true
+        // Decisions and audit entries must survive a power cut once the shell said "recorded".
+        config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        siteKey = try SiteKey.openOrCreate(path: SiteKey.path(forStore: path))
         do {
             pool = try DatabasePool(path: path, configuration: config)
             try Migrations.migrator.migrate(pool)

@@ -46,8 +46,16 @@ public enum TextMatch {
 /// Suggestions for mistyped names (commands, ids, features, treatments): the closest candidate
 /// by edit distance, when it is close enough to be a likely typo.
 public enum Suggest {
+    /// The candidate nearest `word` by edit distance, to the whole candidate or to one of its
+    /// hyphen- or underscore-separated parts (`costs` finds `cost-coverage`); nil if none is close.
     public static func nearest(_ word: String, in candidates: [String]) -> String? {
-        let scored = candidates.map { ($0, distance(word.lowercased(), $0.lowercased())) }.min { $0.1 < $1.1 }
+        let w = word.lowercased()
+        func score(_ c: String) -> Int {
+            let lower = c.lowercased()
+            let parts = lower.split(whereSeparator: { $0 == "-" || $0 == "_" }).map(String.init)
+            return ([distance(w, lower)] + (parts.count > 1 ? parts.map { distance(w, $0) + 1 } : [])).min()!
+        }
+        let scored = candidates.map { ($0, score($0)) }.min { $0.1 < $1.1 }
         guard let (best, d) = scored, d <= max(2, word.count / 3) else { return nil }
         return best
     }

@@ -76,13 +76,15 @@ public enum ClinicalCalendar {
         return String(format: "%04d-%02d-%02d", y, m, d)
     }
 
-    /// `YYYY-MM-DDTHH:MM:SSZ`.
-    public static func instantString(_ date: Date) -> String {
-        let t = date.timeIntervalSince1970
-        let days = Int((t / 86400).rounded(.down))
-        let secs = Int((t - Double(days) * 86400).rounded(.down))
+    /// `YYYY-MM-DDTHH:MM:SSZ`, or with milliseconds `YYYY-MM-DDTHH:MM:SS.sssZ` (RFC 3339, UTC).
+    public static func instantString(_ date: Date, milliseconds: Bool = false) -> String {
+        let ms = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        let days = Int((Double(ms) / 86_400_000).rounded(.down))
+        let msOfDay = Int(ms - Int64(days) * 86_400_000)
+        let secs = msOfDay / 1000
         let (y, m, d) = civil(fromDays: days)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d, secs / 3600, secs / 60 % 60, secs % 60)
+        let base = String(format: "%04d-%02d-%02dT%02d:%02d:%02d", y, m, d, secs / 3600, secs / 60 % 60, secs % 60)
+        return milliseconds ? base + String(format: ".%03dZ", msOfDay % 1000) : base + "Z"
     }
 
     /// Completed years between two instants (birthdays counted on the UTC calendar).

@@ -17,6 +17,7 @@ struct AttentionCommand: SessionCommand {
 
     func run(in session: Session) throws {
         let a = try PatientAnalysis(session: session, selection: selection)
+        try a.audit(session, .attentionShown)
         let record = a.record
         let rows = zip(a.visits, a.attention).map { i, w in Row(visit: i + 1, date: ClinicalCalendar.dayString(record.visits[i].date), weight: w, changes: Self.changes(record, i, session.pack)) }
         if json { try session.out.json(rows); return }

@@ -37,6 +37,7 @@ struct CohortCommand: ParsableCommand {
                 if tty { FileHandle.standardError.write(Data("\rgenerating… \(done)/\(size)".utf8)) }
             }
             if tty { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+            try ctx.audit(.cohortGenerated, action: "C", detail: ["size": String(size), "seed": String(seed)])
             ctx.out.print(String(format: "Generated %d synthetic patients (seed %llu) in %.2f s (%.0f patients/s).", size, seed, seconds, Double(size) / seconds))
             ctx.out.print("They are synthetic: no real person is described.")
         }

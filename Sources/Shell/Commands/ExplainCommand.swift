@@ -42,19 +42,14 @@ struct ExplainCommand: SessionCommand {
         let a = try PatientAnalysis(session: session, selection: selection)
         let record = a.record
         let ids = a.treatments.map(\.id)
-        var target = a.top
-        if let t = treatment {
-            guard let k = ids.firstIndex(of: t) else {
-                throw ValidationError("unknown treatment '\(t)'." + (Suggest.nearest(t, in: ids).map { " Did you mean '\($0)'?" } ?? "") + " Options: \(ids.joined(separator: ", "))")
-            }
-            target = k
-        }
+        let target = try treatment.map(a.treatmentIndex) ?? a.top
         let F = a.model.file.model.shape.features, T = a.raw.count
         let base: [Float]? = baseline == "first-visit" ? (0..<T).flatMap { _ in Array(a.input[0..<F]) } : nil
         let ig = IntegratedGradients(model: a.model.file.model)
         let rule = IntegrationRule(rawValue: method)!
         let r = steps == "auto" ? ig.attributeUntilComplete(a.input, target: target, baseline: base, rule: rule)
                                 : ig.attribute(a.input, target: target, baseline: base, rule: rule, steps: Int(steps)!)
+        try a.audit(session, .explanationShown, detail: ["target": ids[target], "method": method, "steps": String(r.steps), "delta": String(format: "%.3g", r.delta)])
         let features = a.model.file.features
         if json {
             try session.out.json(Contract(model_sha256: a.model.sha256, features: features, treatments: ids,

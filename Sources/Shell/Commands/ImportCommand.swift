@@ -36,6 +36,9 @@ struct ImportCommand: SessionCommand {
             }
         }
         let seconds = Date().timeIntervalSince(started)
+        try session.audit(.patientsImported, action: "C", outcome: report.failed ? 4 : 0,
+                          detail: ["files": paths.joined(separator: " "), "new": String(report.patientsNew), "updated": String(report.patientsUpdated),
+                                   "unchanged": String(report.patientsUnchanged)])
         if json { try ctx.out.json(report) } else { ImportReportView(report: report, seconds: seconds, out: ctx.out).print() }
         if report.failed { throw ExitCode(1) }
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Guidelines
 import Patients
+import Store
 import TreatmentModel
 
 /// Which patient and which visit a patient view shows: the loaded patient and its last visit
@@ -77,9 +78,37 @@ struct PatientAnalysis {
     /// Loud when the model's first choice is one the guidelines contraindicate.
     func warnIfTopContraindicated(_ out: Output) {
         guard status(top) == .contraindicated else { return }
-        let reasons = guidelines.findings.filter { $0.status == .fired && $0.kind == .contraindication && $0.treatments.contains(treatments[top].id) }.map(\.message)
+        let reasons = contraindications(top).map(\.message)
         out.print(out.red(out.bold("⚠ THE MODEL'S TOP CHOICE, \(treatments[top].name.uppercased()), IS CONTRAINDICATED:")))
         for r in reasons { out.print(out.red("  " + r)) }
+    }
+
+    /// Logs that this analysis was shown: which visit, which model, what it recommended.
+    func audit(_ session: Session, _ event: AuditEvent, detail: [String: String] = [:]) throws {
+        var d = detail
+        d["visit"] = String(index + 1)
+        d["model_sha256"] = model.sha256
+        d["top"] = treatments[top].id
+        d["top_probability"] = String(format: "%.4f", probabilities[top])
+        try session.audit(event, patient: record.id, detail: d)
+    }
+
+    /// A treatment's index from its id or its name (case and spaces ignored); an unknown one is
+    /// an error that lists the options.
+    func treatmentIndex(_ text: String) throws -> Int {
+        let key = text.lowercased().filter { !$0.isWhitespace }
+        func names(_ t: TreatmentOption) -> [String] { [t.id.lowercased(), t.name.lowercased().filter { !$0.isWhitespace }] }
+        if let k = treatments.firstIndex(where: { names($0).contains(key) }) { return k }
+        // A word that only one option's id or name contains (`insulin`).
+        let containing = treatments.indices.filter { k in !key.isEmpty && names(treatments[k]).contains { $0.contains(key) } }
+        if containing.count == 1 { return containing[0] }
+        let ids = treatments.map(\.id)
+        throw ValidationError("unknown treatment '\(text)'." + (Suggest.nearest(text, in: ids).map { " Did you mean '\($0)'?" } ?? "") + " Options: \(ids.joined(separator: ", "))")
+    }
+
+    /// The fired rules that contraindicate treatment `k`.
+    func contraindications(_ k: Int) -> [Finding] {
+        guidelines.findings.filter { $0.status == .fired && $0.kind == .contraindication && $0.treatments.contains(treatments[k].id) }
     }
 
     func statusText(_ out: Output, _ s: GuidelineStatus) -> String {

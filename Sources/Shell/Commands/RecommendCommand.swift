@@ -22,6 +22,7 @@ struct RecommendCommand: SessionCommand {
 
     func run(in session: Session) throws {
         let a = try PatientAnalysis(session: session, selection: selection)
+        try a.audit(session, .recommendationShown)
         let record = a.record
         let order = a.probabilities.indices.sorted { a.probabilities[$0] > a.probabilities[$1] }
         let rows = order.enumerated().map { rank, k in Row(treatment: a.treatments[k].id, name: a.treatments[k].name, probability: a.probabilities[k], status: a.status(k), rank: rank + 1) }

@@ -73,7 +73,9 @@ struct TrainCommand: ParsableCommand {
             "data": "synthetic demo cohort (not real patients)",
         ]
         let file = ModelFile(model: result.model, features: data.train.features, treatments: data.train.treatments, extra: meta)
-        try AtomicFile.write(file.encode(), to: out)
+        let bytes = try file.encode()
+        try AtomicFile.write(bytes, to: out)
+        try ctx.audit(.modelTrained, action: "C", detail: ["out": out, "model_sha256": Digest.sha256(bytes), "best_epoch": String(result.bestEpoch)])
         ctx.out.print(String(format: "Wrote %@ (best epoch %d of %d; %.0f sequences/s).", out, result.bestEpoch, result.history.count, result.sequencesPerSecond))
         ctx.out.print(String(format: "Test split: accuracy %.3f, macro F1 %.3f, AUC %.3f, ECE %.3f. `rounds evaluate --model %@` compares with the baselines.",
                              test.scores.accuracy.value, test.scores.macroF1.value, test.scores.macroAUC.value, test.scores.expectedCalibrationError.value, out))

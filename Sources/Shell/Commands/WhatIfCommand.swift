@@ -28,6 +28,7 @@ struct WhatIfCommand: SessionCommand {
         let edited = try Self.apply(changes, to: record, at: index, pack: session.pack)
         let before = try PatientAnalysis(session: session, record: record, index: index)
         let after = try PatientAnalysis(session: session, record: edited, index: index)
+        try before.audit(session, .whatIf, detail: ["changes": changes.joined(separator: " "), "edited_top": after.treatments[after.top].id])
         func side(_ a: PatientAnalysis) -> Side {
             Side(probabilities: Dictionary(uniqueKeysWithValues: a.treatments.indices.map { (a.treatments[$0].id, a.probabilities[$0]) }),
                  statuses: a.guidelines.statuses, top: a.treatments[a.top].id,

@@ -24,6 +24,22 @@ final class Session {
 
     private var cachedModel: DefaultModel.Loaded?
     private var cachedRules: RuleBook?
+    private var cachedReasons: OverrideReasons?
+
+    /// The coded override reasons, loaded once.
+    func overrideReasons() throws -> OverrideReasons {
+        if let r = cachedReasons { return r }
+        do {
+            let r = try OverrideReasons.load(from: pack.directory)
+            cachedReasons = r
+            return r
+        } catch let e as KnowledgeError { throw ValidationError(e.description) }
+    }
+
+    /// Logs an event of this session (see `Context.audit`).
+    func audit(_ event: AuditEvent, action: String = "R", patient: String? = nil, outcome: Int = 0, detail: [String: String] = [:]) throws {
+        try context.audit(event, action: action, patient: patient, outcome: outcome, detail: detail)
+    }
 
     /// The treatment model (the pack's default), loaded once.
     func model() throws -> DefaultModel.Loaded {
@@ -49,9 +65,14 @@ final class Session {
         return p
     }
 
-    /// Loads a patient by id; an unknown id gets the nearest known ones suggested.
+    /// Loads a patient by id (an access to health data, so it is audited); an unknown id gets
+    /// the nearest known ones suggested.
     func load(_ id: String) throws -> PatientRecord {
-        if let p = try store.patient(id: id) { patient = p; return p }
+        if let p = try store.patient(id: id) {
+            try audit(.patientOpened, patient: p.id)
+            patient = p
+            return p
+        }
         let ids = try store.patientIDs()
         let hint = Suggest.nearest(id, in: ids).map { " Did you mean '\($0)'?" } ?? ""
         throw ValidationError("no patient '\(id)' in the store.\(hint)")

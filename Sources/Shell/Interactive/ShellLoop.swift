@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Patients
+import Store
 import TreatmentModel
 
 /// The commands of the interactive shell, parsed by swift-argument-parser so that `help` and
@@ -10,7 +11,8 @@ struct ShellCommands: ParsableCommand {
         commandName: "rounds",
         abstract: "Rounds shell: review a patient's record. Type a command; Tab completes, Up/Down and Ctrl-R search the history, Ctrl-D or `quit` leaves.",
         subcommands: [PatientsCommand.self, LoadCommand.self, SummaryCommand.self, RecommendCommand.self, AttentionCommand.self,
-                      ExplainCommand.self, WhatIfCommand.self, GuidelinesCommand.self, ModelCommand.self, CohortCommand.Info.self, ImportCommand.self, QuitCommand.self])
+                      ExplainCommand.self, WhatIfCommand.self, GuidelinesCommand.self, SigninCommand.self, AcceptCommand.self, OverrideCommand.self,
+                      HistoryCommand.self, AuditCommand.self, ModelCommand.self, CohortCommand.Info.self, ImportCommand.self, QuitCommand.self])
 
     static let names: [String] = configuration.subcommands.map { $0._commandName } + ["help", "exit"]
 }
@@ -94,7 +96,7 @@ struct ShellLoop {
     }
 
     var prompt: String {
-        "rounds" + (session.patient.map { " \($0.id)" } ?? "") + "> "
+        "rounds" + (session.context.clinician.map { " [\($0)]" } ?? "") + (session.patient.map { " \($0.id)" } ?? "") + "> "
     }
 
     func printBanner() {
@@ -125,6 +127,11 @@ struct ShellLoop {
             "explain": ["--patient", "--visit", "--steps", "--method", "--baseline", "--top", "--json"],
             "guidelines": ["lint", "--patient", "--visit", "--json"],
             "whatif": ["--patient", "--visit", "--json"],
+            "signin": ["--as", "--out"],
+            "accept": ["--note", "--confirm", "--patient", "--visit", "--json"],
+            "override": ["--reason", "--note", "--confirm", "--patient", "--visit", "--json"],
+            "history": ["--patient", "--json"],
+            "audit": ["show", "verify", "export", "--last", "--patient", "--file", "--format", "--since", "--until", "--by", "--pseudonymize", "--out", "--json"],
         ]
         let store = session.store, pack = session.pack
         Completion.values = [
@@ -135,8 +142,12 @@ struct ShellLoop {
             "method": { ["riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid", "gausslegendre"] },
             "baseline": { ["zeros", "first-visit"] },
             "feature": { pack.features.measured.map { $0.id + "=" } + pack.features.conditions.map { $0.id + "=" } },
+            "reason": { (try? OverrideReasons.load(from: pack.directory))?.codes ?? [] },
+            "format": { AuditExportOptions.Format.allCases.map(\.rawValue) },
+            "role": { ["physician", "nurse-practitioner", "pharmacist", "resident", "student", "teacher"] },
         ]
         Completion.valueAfter = ["load": "patient", "--patient": "patient", "--condition": "condition", "help": "command",
-                                 "explain": "treatment", "--method": "method", "--baseline": "baseline", "whatif": "feature"]
+                                 "explain": "treatment", "--method": "method", "--baseline": "baseline", "whatif": "feature",
+                                 "override": "treatment", "--reason": "reason", "--format": "format", "--as": "role"]
     }
 }

@@ -1,0 +1,140 @@
+import Foundation
+
+/// The text of an audit export, entry by entry, in one of four forms:
+///
+/// - `jsonl`: a header line, one line per entry with its canonical content and hashes, and an
+///   end line with the count, so that `audit verify --file` can check it offline. A plain
+///   export keeps the store's chain; a pseudonymized one cannot (its content changed, and the
+///   store's hashes of the original content would let anyone confirm a guessed id), so it
+///   carries a chain of its own over the exported lines.
+/// - `csv`: one row per entry for spreadsheets, with the same hashes.
+/// - `fhir`: a FHIR R4 Bundle (type collection) of AuditEvent resources.
+/// - `cds-hooks`: the decisions as a CDS Hooks Feedback API request body.
+struct AuditFileFormat {
+    let options: AuditExportOptions
+    let exportedAt: String
+    let headSeq: Int?
+    let headHash: String?
+    let pseudonymizer: Pseudonymizer?
+    private var exportChain = Digest.genesis
+    private var first = true
+
+    static let format = "rounds-audit-jsonl/1"
+
+    init(options: AuditExportOptions, exportedAt: String, headSeq: Int?, headHash: String?, pseudonymizer: Pseudonymizer?) {
+        self.options = options; self.exportedAt = exportedAt; self.headSeq = headSeq; self.headHash = headHash; self.pseudonymizer = pseudonymizer
+    }
+
+    struct Header: Codable {
+        var type = "header"
+        var format = AuditFileFormat.format
+        var exportedAt: String
+        /// `store`: the store's own hashes; `export`: a chain over this file's lines.
+        var chain: String
+        var pseudonymized: Bool
+        var complete: Bool
+        var filters: [String: String]
+        var storeHeadSeq: Int?
+        var storeHeadHash: String?
+    }
+
+    struct Line: Codable {
+        var type = "entry"
+        var seq: Int
+        var content: String
+        var contentSha256: String
+        var prevHash: String
+        var hash: String
+    }
+
+    struct End: Codable { var type = "end"; var entries: Int }
+
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        e.keyEncodingStrategy = .convertToSnakeCase
+        return e
+    }()
+
+    static func json<T: Encodable>(_ v: T) -> String { (try? String(decoding: encoder.encode(v), as: UTF8.self)) ?? "{}" }
+
+    var filters: [String: String] {
+        var f: [String: String] = [:]
+        f["since"] = options.since; f["until"] = options.until
+        f["patient"] = options.patient.map { pseudonymizer?.id($0) ?? $0 }
+        f["clinician"] = options.clinician.map { pseudonymizer?.id($0) ?? $0 }
+        return f
+    }
+
+    func prologue() -> String {
+        switch options.format {
+        case .jsonl:
+            let plain = pseudonymizer == nil
+            return Self.json(Header(exportedAt: exportedAt, chain: plain ? "store" : "export", pseudonymized: !plain, complete: options.complete,
+                                    filters: filters, storeHeadSeq: plain ? headSeq : nil, storeHeadHash: plain ? headHash : nil)) + "\n"
+        case .csv: return "seq,recorded,event,action,outcome,clinician,role,user,patient,session,detail,content_sha256,prev_hash,hash\n"
+        case .fhir:
+            return #"{"resourceType":"Bundle","type":"collection","timestamp":"\#(exportedAt)","entry":["#
+        case .cdsHooks: return #"{"feedback":["#
+        }
+    }
+
+    func epilogue(count: Int) -> String {
+        switch options.format {
+        case .jsonl: return Self.json(End(entries: count)) + "\n"
+        case .csv: return ""
+        case .fhir, .cdsHooks: return "]}\n"
+        }
+    }
+
+    /// One entry's text. With pseudonyms the content is rewritten and chained afresh.
+    mutating func entry(_ e: AuditEntry, content: String, contentHash: String, prevHash: String, hash: String) throws -> String {
+        var entry = e, content = content, contentHash = contentHash, prevHash = prevHash, hash = hash
+        if let p = pseudonymizer {
+            entry = p.entry(e)
+            content = try entry.canonical()
+            contentHash = Digest.sha256(content)
+            prevHash = exportChain
+            hash = Digest.link(previous: prevHash, content: contentHash)!
+            exportChain = hash
+        }
+        switch options.format {
+        case .jsonl:
+            return Self.json(Line(seq: entry.seq, content: content, contentSha256: contentHash, prevHash: prevHash, hash: hash)) + "\n"
+        case .csv:
+            let detail = (try? CanonicalJSON.string(entry.detail)) ?? "{}"
+            let fields: [String] = [String(entry.seq), entry.recorded, entry.event.rawValue, entry.action, String(entry.outcome), entry.clinician ?? "",
+                                    entry.role ?? "", entry.user, entry.patient ?? "", entry.session, detail, contentHash, prevHash, hash]
+            return fields.map(Self.csvField).joined(separator: ",") + "\n"
+        case .fhir:
+            defer { first = false }
+            let resource = FHIRAuditEvent(entry, hash: hash)
+            return (first ? "" : ",") + #"{"fullUrl":"urn:uuid:\#(FHIRAuditEvent.uuid(seq: entry.seq, hash: hash))","resource":"# + Self.plainJSON(resource) + "}"
+        case .cdsHooks: return ""
+        }
+    }
+
+    /// One decision as CDS Hooks feedback.
+    mutating func feedback(_ d: DecisionRecord) throws -> String {
+        defer { first = false }
+        var d = d
+        if let p = pseudonymizer {
+            d.patient = p.id(d.patient)!; d.clinician = p.id(d.clinician)!
+            d.note = d.note.map(p.scrub)
+        }
+        return (first ? "" : ",") + Self.plainJSON(CDSHooksFeedback(d))
+    }
+
+    static func plainJSON<T: Encodable>(_ v: T) -> String { (try? CanonicalJSON.string(v)) ?? "{}" }
+
+    /// RFC 4180: quoted when it holds a comma, quote or line break; quotes doubled. A leading
+    /// `=`, `+`, `-` or `@` is prefixed with `'` so a spreadsheet does not run it as a formula.
+    static func csvField(_ s: String) -> String {
+        var v = s
+        if let f = v.first, "=+-@".contains(f), Double(v) == nil { v = "'" + v }
+        if v.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
+            return "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }
+        return v
+    }
+}
