@@ -330,3 +330,35 @@ struct AuditFixture {
         #expect(AuditFileFormat.csvField("-1.5") == "-1.5")
     }
 }
+
+@Suite struct CanonicalFormTests {
+    /// The hand-written canonical writer and Foundation's sorted-key encoder agree, escapes,
+    /// control characters and non-ASCII text included.
+    @Test func theCanonicalWriterMatchesJSONEncoder() throws {
+        let awkward = ["plain", "quote \" and \\ backslash", "slash / and tab\t newline\n cr\r", "bell \u{07} nul \u{00} esc \u{1B} us \u{1F}",
+                       "ünïcødé 糖尿病 🩺", "", "del \u{7F}"]
+        for (i, text) in awkward.enumerated() {
+            for clinician in [nil, text] {
+                let e = AuditEntry(seq: i * 1000, recorded: "2026-11-23T05:06:07.089Z", event: AuditEvent.allCases[i % AuditEvent.allCases.count], action: "R",
+                                   outcome: i % 2 * 4, clinician: clinician, role: clinician == nil ? nil : "role \(text)", user: text,
+                                   patient: i % 3 == 0 ? nil : text, session: "s", detail: [text: text, "a": "b", "z\(text)": ""])
+                let expected = String(decoding: try CanonicalJSON.encoder.encode(e), as: UTF8.self)
+                #expect(try e.canonical() == expected)
+                #expect(try AuditEntry.parse(e.canonical()) == e)
+            }
+        }
+    }
+}
+
+@Suite struct FlatJSONTests {
+    @Test func readsWhatFoundationReadsAndRefusesTheRest() throws {
+        let text = #"{"a":"x\"y\\z\/\n\u00e9\ud83e\ude7a","b":-42,"c":{"k":"v","":""},"d":null,"e":true,"f":"ü"}"#
+        let o = try #require(FlatJSON.parse(text))
+        let f = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        #expect(o["a"] == .string(f["a"] as! String))
+        #expect(o["b"] == .int(-42) && o["c"] == .object(["k": "v", "": ""]) && o["d"] == .null && o["e"] == .bool(true) && o["f"] == .string("ü"))
+        for bad in [#"{"a":1.5}"#, #"{"a":"x"} trailing"#, #"{"a":"unterminated}"#, #"{"a":[1]}"#, #"{"a":"\ud800"}"#, "{\"a\":\"raw\u{01}\"}", #"{"a":99999999999999999999}"#, ""] {
+            #expect(FlatJSON.parse(bad) == nil, "\(bad)")
+        }
+    }
+}

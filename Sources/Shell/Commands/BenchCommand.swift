@@ -15,6 +15,8 @@ struct BenchCommand: ParsableCommand {
 
     @Option(help: "Repetitions of each latency measurement.") var repetitions: Int = 300
     @Option(help: "Sequences in the training-throughput measurement.") var sequences: Int = 2048
+    @Option(help: ArgumentHelp("Instead, measure the audit log: append this many entries to a new store, verify, export and verify the export.", valueName: "n"))
+    var audit: Int?
     @Flag(help: "Print as JSON.") var json = false
 
     struct Result: Codable {
@@ -25,6 +27,12 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let n = audit {
+            guard n > 0 else { throw ValidationError("--audit must be at least 1") }
+            let r = try AuditBench.run(entries: n)
+            if json { try Output().json(r) } else { r.print() }
+            return
+        }
         let shape = ModelShape(features: 42, embed: 32, hidden: 64, attention: 32, treatments: 8)
         let model = GRUAttention(shape: shape, seed: 1)
         var rng = ModelRandom(seed: 5)

@@ -29,11 +29,42 @@ public struct AuditEntry: Codable, Sendable, Equatable {
         self.clinician = clinician; self.role = role; self.user = user; self.patient = patient; self.session = session; self.detail = detail
     }
 
-    /// The canonical text the chain hashes.
-    public func canonical() throws -> String { try CanonicalJSON.string(self) }
+    /// The canonical text the chain hashes: the JSON that `JSONEncoder` with sorted keys and
+    /// unescaped slashes writes (a test holds the two equal), written by hand because appends
+    /// and exports spend most of their time here.
+    public func canonical() throws -> String {
+        var w = CanonicalJSON.Writer()
+        w.key("action", first: true); w.string(action)
+        if let clinician { w.key("clinician"); w.string(clinician) }
+        w.key("detail"); w.object(detail)
+        w.key("event"); w.string(event.rawValue)
+        w.key("outcome"); w.int(outcome)
+        if let patient { w.key("patient"); w.string(patient) }
+        w.key("recorded"); w.string(recorded)
+        if let role { w.key("role"); w.string(role) }
+        w.key("seq"); w.int(seq)
+        w.key("session"); w.string(session)
+        w.key("user"); w.string(user)
+        return w.finish()
+    }
 
     public static func parse(_ canonical: String) throws -> AuditEntry {
-        try JSONDecoder().decode(AuditEntry.self, from: Data(canonical.utf8))
+        if let e = fastParse(canonical) { return e }
+        return try JSONDecoder().decode(AuditEntry.self, from: Data(canonical.utf8))
+    }
+
+    /// The common case without Foundation's decoder; nil for anything unusual.
+    static func fastParse(_ text: String) -> AuditEntry? {
+        guard let o = FlatJSON.parse(text) else { return nil }
+        func string(_ k: String) -> String?? {
+            switch o[k] { case .string(let s)?: return .some(s); case nil, .null?: return .some(nil); default: return nil }
+        }
+        guard case .int(let seq)? = o["seq"], case .int(let outcome)? = o["outcome"], case .object(let detail)? = o["detail"],
+              case .string(let recorded)? = o["recorded"], case .string(let event)? = o["event"], let ev = AuditEvent(rawValue: event),
+              case .string(let action)? = o["action"], case .string(let user)? = o["user"], case .string(let session)? = o["session"],
+              let clinician = string("clinician"), let role = string("role"), let patient = string("patient"), o.count <= 11 else { return nil }
+        return AuditEntry(seq: seq, recorded: recorded, event: ev, action: action, outcome: outcome, clinician: clinician, role: role,
+                          user: user, patient: patient, session: session, detail: detail)
     }
 }
 
@@ -83,4 +114,52 @@ enum CanonicalJSON {
     }()
 
     static func string<T: Encodable>(_ value: T) throws -> String { String(decoding: try encoder.encode(value), as: UTF8.self) }
+
+    /// Writes one JSON object the way `encoder` does: `"` and `\\` escaped, \b \f \n \r \t,
+    /// other control characters as \u00XX, everything else (slashes, non-ASCII) as is.
+    struct Writer {
+        private var bytes: [UInt8] = [UInt8(ascii: "{")]
+
+        mutating func key(_ k: String, first: Bool = false) {
+            if !first { bytes.append(UInt8(ascii: ",")) }
+            string(k)
+            bytes.append(UInt8(ascii: ":"))
+        }
+
+        mutating func int(_ v: Int) { bytes.append(contentsOf: String(v).utf8) }
+
+        mutating func string(_ s: String) {
+            bytes.append(34)
+            for b in s.utf8 {
+                switch b {
+                case 34: bytes += [92, 34]
+                case 92: bytes += [92, 92]
+                case 8: bytes += [92, 98]
+                case 12: bytes += [92, 102]
+                case 10: bytes += [92, 110]
+                case 13: bytes += [92, 114]
+                case 9: bytes += [92, 116]
+                case 0..<32:
+                    let hex = Array("0123456789abcdef".utf8)
+                    bytes += [92, 117, 48, 48, hex[Int(b >> 4)], hex[Int(b & 15)]]
+                default: bytes.append(b)
+                }
+            }
+            bytes.append(34)
+        }
+
+        mutating func object(_ d: [String: String]) {
+            bytes.append(UInt8(ascii: "{"))
+            for (i, k) in d.keys.sorted().enumerated() {
+                key(k, first: i == 0)
+                string(d[k]!)
+            }
+            bytes.append(UInt8(ascii: "}"))
+        }
+
+        mutating func finish() -> String {
+            bytes.append(UInt8(ascii: "}"))
+            return String(decoding: bytes, as: UTF8.self)
+        }
+    }
 }

@@ -45,6 +45,17 @@ struct AuditFileFormat {
         var contentSha256: String
         var prevHash: String
         var hash: String
+
+        init(seq: Int, content: String, contentSha256: String, prevHash: String, hash: String) {
+            self.seq = seq; self.content = content; self.contentSha256 = contentSha256; self.prevHash = prevHash; self.hash = hash
+        }
+
+        /// From a parsed line; nil unless it has exactly these fields.
+        init?(_ o: [String: FlatJSON.Value]?) {
+            guard let o, o.count == 6, o["type"] == .string("entry"), case .int(let seq)? = o["seq"], case .string(let content)? = o["content"],
+                  case .string(let ch)? = o["content_sha256"], case .string(let prev)? = o["prev_hash"], case .string(let hash)? = o["hash"] else { return nil }
+            self.init(seq: seq, content: content, contentSha256: ch, prevHash: prev, hash: hash)
+        }
     }
 
     struct End: Codable { var type = "end"; var entries: Int }

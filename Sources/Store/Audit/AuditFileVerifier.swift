@@ -28,8 +28,9 @@ public enum AuditFileVerifier {
             lineNumber += 1
             if text.isEmpty { continue }
             if ended != nil { return problem(lineNumber, "text after the end line") }
-            if let end = try? decoder.decode(AuditFileFormat.End.self, from: Data(text.utf8)), end.type == "end" { ended = end.entries; continue }
-            guard let line = try? decoder.decode(AuditFileFormat.Line.self, from: Data(text.utf8)), line.type == "entry" else {
+            let flat = FlatJSON.parse(text)
+            if flat?["type"] == .string("end"), case .int(let n)? = flat?["entries"] { ended = n; continue }
+            guard let line = AuditFileFormat.Line(flat) ?? (try? decoder.decode(AuditFileFormat.Line.self, from: Data(text.utf8))), line.type == "entry" else {
                 return problem(lineNumber, "not an audit entry line")
             }
             if exportChain {

@@ -15,7 +15,7 @@ extension RoundsStore {
 
     /// Appends many entries in one transaction (imports, benchmarks).
     public func append(_ entries: [AuditEntry]) throws {
-        try writeImmediate { db in for e in entries { _ = try Self.append(db, e, key: siteKey) } }
+        try writeImmediate { db in for (i, e) in entries.enumerated() { _ = try Self.append(db, e, key: i == entries.count - 1 ? siteKey : nil) } }
     }
 
     /// Runs `body` in one IMMEDIATE transaction: it takes the write lock at once, so that the
@@ -45,8 +45,10 @@ extension RoundsStore {
     /// The message the head's MAC covers.
     static func headMessage(seq: Int, hash: String) -> String { "rounds-audit-head/1 \(seq) \(hash)" }
 
-    static func append(_ db: Database, _ entry: AuditEntry, key: SiteKey) throws -> AuditEntry {
-        let head = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_head WHERE id = 1")
+    /// Appends inside the caller's transaction. The head's MAC is written when `key` is given:
+    /// a batch signs its last entry only, since only the committed head is ever read.
+    static func append(_ db: Database, _ entry: AuditEntry, key: SiteKey?) throws -> AuditEntry {
+        let head = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM audit_head WHERE id = 1"))
         let seq = head.map { ($0["seq"] as Int) + 1 } ?? 0
         let previous: String = head?["hash"] ?? Digest.genesis
         var e = entry
@@ -57,14 +59,14 @@ extension RoundsStore {
         guard let hash = Digest.link(previous: previous, content: contentHash) else {
             throw StoreError.corrupt("the audit head's hash is not a SHA-256 digest: \(previous)")
         }
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO audit (seq, recorded_at, event, clinician, patient_id, content, content_hash, prev_hash, hash)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [seq, e.recorded, e.event.rawValue, e.clinician, e.patient, content, contentHash, previous, hash])
-        try db.execute(sql: """
+            """).execute(arguments: [seq, e.recorded, e.event.rawValue, e.clinician, e.patient, content, contentHash, previous, hash])
+        try db.cachedStatement(sql: """
             INSERT INTO audit_head (id, seq, hash, mac) VALUES (1, ?, ?, ?)
             ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, mac = excluded.mac
-            """, arguments: [seq, hash, key.mac(headMessage(seq: seq, hash: hash))])
+            """).execute(arguments: [seq, hash, key?.mac(headMessage(seq: seq, hash: hash)) ?? ""])
         return e
     }
 }

@@ -14,6 +14,7 @@ public struct AuditVerification: Sendable, Encodable {
     public var problems: [AuditProblem] = []
     public var notes: [String] = []
     public var ok: Bool { problems.isEmpty }
+    public init() {}
 }
 
 public struct AuditProblem: Sendable, Encodable, Equatable, CustomStringConvertible {
