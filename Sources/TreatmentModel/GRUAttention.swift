@@ -98,6 +98,7 @@ public struct GRUAttention: Sendable {
     }
 
     public func forward(_ batch: SequenceBatch) -> Pass {
+        BLAS.ensureConfigured()
         let (T, B, F, E, H, A, K) = (batch.T, batch.B, shape.features, shape.embed, shape.hidden, shape.attention, shape.treatments)
         precondition(batch.F == F, "batch has \(batch.F) features, the model \(F)")
         let L = layout

@@ -57,7 +57,7 @@ struct AuditCommand: ParsableCommand {
                 let out = session.out
                 let what = file ?? "the store's audit log"
                 if v.ok {
-                    out.print("✓ \(what): \(v.entries) entries intact" + (file == nil ? ", \(v.decisions) decisions match their entries" : "")
+                    out.print("✓ \(what): \(v.entries) entries intact" + (file == nil ? ", \(v.decisions) decision\(v.decisions == 1 ? "" : "s") matching \(v.decisions == 1 ? "its entry" : "their entries")" : "")
                               + (v.headHash.map { "; head #\(v.headSeq!) \($0.prefix(16))…" } ?? "")
                               + (file == nil ? (v.headAuthenticated ? "; head MAC verified with the site key." : ".") : "."))
                     for n in v.notes { out.print(out.dim(n)) }

@@ -27,7 +27,7 @@ struct RunCommand: ParsableCommand {
             case .narration(let text):
                 out.print(out.bold("│ ") + text)
             case .command(let command):
-                out.print(out.dim("rounds\(session.patient.map { " \($0.id)" } ?? "")> ") + command)
+                out.print(out.dim(loop.prompt) + command)
                 lastOutput = OutputCapture.run {
                     // A failing command's message is part of its output: a session may expect it.
                     if case .failed(let message) = loop.execute(command) { print(message) }

@@ -8,9 +8,18 @@ enum Nonlinear {
 
     @inline(__always)
     static func exp(_ x0: V) -> V {
-        let x = x0.clamped(lowerBound: V(repeating: -87.3), upperBound: V(repeating: 88.3))
+        // Clamped by masks: `clamped(lowerBound:upperBound:)` did not inline.
+        var x = x0
+        let lo = V(repeating: -87.3), hi = V(repeating: 88.3)
+        x.replace(with: lo, where: x .< lo)
+        x.replace(with: hi, where: x .> hi)
         // e^x = 2^n · e^r, n = round(x / ln 2), r = x − n ln 2 (ln 2 split in two for accuracy).
-        let n = (x * V(repeating: 1.44269504088896341)).rounded(.toNearestOrEven)
+        // Adding 1.5 · 2^23 rounds to the nearest integer (ties to even) and leaves it in the low
+        // mantissa bits: plain vector adds, where `rounded` and a Float→Int32 vector conversion
+        // went through slow generic code.
+        let magic = V(repeating: 12_582_912)
+        let shifted = x * V(repeating: 1.44269504088896341) + magic
+        let n = shifted - magic
         var r = x - n * V(repeating: 0.693359375)
         r = r - n * V(repeating: -2.12194440e-4)
         var p = V(repeating: 1.9875691500e-4)
@@ -22,7 +31,8 @@ enum Nonlinear {
         let r2 = r * r
         let y = p * r2 + r + V(repeating: 1)
         // Scale by 2^n through the exponent bits.
-        let bits = (SIMD8<Int32>(n) &+ 127) &<< 23
+        let ni = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- SIMD8<Int32>(repeating: 0x4B40_0000)
+        let bits = (ni &+ 127) &<< 23
         return y * unsafeBitCast(bits, to: V.self)
     }
 

@@ -21,5 +21,12 @@ enum BLAS {
     }
 
     /// OpenBLAS worker threads (1 for the model's small products: faster, and reproducible).
-    static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(n)) }
+    static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(n)); configured = true }
+
+    nonisolated(unsafe) private static var configured = false
+
+    /// One thread unless someone chose otherwise. OpenBLAS starts as many threads as cores,
+    /// and for products this small its idle workers spinning in sched_yield cost more than the
+    /// products (measured: a third of a forward pass's time on two cores).
+    @inline(__always) static func ensureConfigured() { if !configured { setThreads(1) } }
 }
