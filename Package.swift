@@ -4,7 +4,7 @@
 // Modules, each one responsibility; dependencies point one way (see docs/architecture.md):
 //   rounds (executable) -> Shell -> Explanations, Guidelines, TreatmentModel, Store, Cohort, Patients
 //   Explanations -> TreatmentModel;  Guidelines -> Patients
-//   TreatmentModel -> Patients;  Cohort -> Patients;  Store -> Patients
+//   TreatmentModel -> Patients;  Cohort -> Patients;  Store -> Patients;  Learning -> TreatmentModel, Store
 import PackageDescription
 
 let package = Package(
@@ -40,9 +40,12 @@ let package = Package(
         // audit log and its export.
         .target(name: "Store", dependencies: ["Patients", .product(name: "GRDB", package: "GRDB.swift"),
                                               .product(name: "Crypto", package: "swift-crypto")]),
+        // Learning from clinicians' decisions: behaviour policy, off-policy estimators, the
+        // trust-region policy-gradient update.
+        .target(name: "Learning", dependencies: ["TreatmentModel", "Store", "Patients"]),
         // Commands (system shell and, later, the interactive shell) and terminal rendering.
         .target(name: "Shell", dependencies: [
-            "Patients", "Cohort", "Store", "TreatmentModel", "Guidelines", "Explanations", "CEditLine",
+            "Patients", "Cohort", "Store", "TreatmentModel", "Guidelines", "Explanations", "Learning", "CEditLine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
@@ -54,6 +57,7 @@ let package = Package(
         .testTarget(name: "GuidelinesTests", dependencies: ["Guidelines", "Patients", "TestSupport"]),
         .testTarget(name: "ExplanationsTests", dependencies: ["Explanations", "TreatmentModel", "Patients", "Cohort", "TestSupport"]),
         .testTarget(name: "CohortTests", dependencies: ["Cohort", "Patients", "TestSupport"]),
+        .testTarget(name: "LearningTests", dependencies: ["Learning", "TreatmentModel", "Store", "Patients", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Cohort", "Patients", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         // Runs the real `rounds` executable, so it depends on it to have it built.
         .testTarget(name: "ShellTests", dependencies: ["Shell", "Store", "Patients", "TreatmentModel", "TestSupport", "rounds",
