@@ -26,7 +26,7 @@ public struct Learner: Sendable {
         public var heldOutDecisions: Int
         public var patients: Int
         public var propensitiesEstimated = true
-        public var propensityModel = "multinomial logistic regression on the last visit and the displayed distribution, softened ε = 0.05"
+        public var propensityModel = "recommendations: the model's displayed probability; clinicians' alternatives: multinomial logistic regression on the last visit and the displayed distribution, softened ε = 0.05"
         public var effectiveSampleSize: Double
         public var largestWeight: Double
         public var unsupported: [String]
@@ -38,7 +38,7 @@ public struct Learner: Sendable {
         public var candidateContraindicatedMass: Double
         public var meanKL: Double
         public var steps: [PolicyLearner.Step]
-        /// Mean |π̂_b − π_b| on the chosen actions, where the true propensities are known (simulation).
+        /// Mean |π̂_b − π_b| of the clinicians' chosen treatments, where the true propensities are known (simulation).
         public var propensityError: Double?
         public var refusals: [String]
         public var accepted: Bool { refusals.isEmpty }
@@ -68,15 +68,16 @@ public struct Learner: Sendable {
         }
         let K = treatments.count
         let behaviour = BehaviourPolicy(decisions: learn, treatments: treatments)
-        let learnPropensities = learn.map { behaviour.probabilities($0)[$0.chosen] }
-        let (candidate, steps) = PolicyLearner(config: settings.policy).improve(current, decisions: learn, propensities: learnPropensities)
+        let learnSamples = LoggedAction.samples(learn, behaviour: behaviour)
+        let (candidate, steps) = PolicyLearner(config: settings.policy).improve(current, decisions: learn, samples: learnSamples)
 
-        // Off-policy values on the held-out decisions, propensities from the same estimated policy.
-        let rewards = RewardModel(decisions: learn, treatments: K)
+        // Off-policy values on the held-out decisions' samples, propensities as in learning.
+        let rewards = RewardModel(samples: learnSamples, treatments: K)
+        let heldSamples = LoggedAction.samples(held, behaviour: behaviour)
         func samples(_ m: GRUAttention) -> [OffPolicySample] {
-            zip(held, PolicyLearner.distributions(m, held)).map { d, p in
-                OffPolicySample(action: d.chosen, reward: d.reward, propensity: behaviour.probabilities(d)[d.chosen],
-                                target: p.map(Double.init), predicted: rewards.perAction)
+            let ps = PolicyLearner.distributions(m, held)
+            return heldSamples.map { s in
+                OffPolicySample(action: s.action, reward: s.reward, propensity: s.propensity, target: ps[s.decision].map(Double.init), predicted: rewards.perAction)
             }
         }
         let clip = settings.policy.clip

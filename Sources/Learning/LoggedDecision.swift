@@ -1,17 +1,18 @@
 import Foundation
 import Store
 
-/// A recorded decision as learning sees it: the context the model saw, the action the clinician
-/// took (the chosen treatment), the reward of that action, and what was shown.
+/// A recorded decision as learning sees it: the context the model saw, what it recommended and
+/// what the clinician chose, and what was shown.
 ///
-/// The decision record's `reward` judges the *recommendation*. Learning needs the reward of the
-/// *chosen* treatment, the action whose propensity the behaviour policy estimates. The mapping
-/// (documented in `Knowledge/override-reasons.yaml` and `docs/learning.md`):
-/// - accepted: the chosen (= recommended) treatment earns the decision's reward (+1);
-/// - overridden for a reason about the medicine (a reason whose reward is negative): the
-///   clinician judged the chosen treatment better for this patient: +1;
-/// - overridden for the patient's circumstances (preference, cost: reward 0): 0, neither for
-///   nor against the chosen treatment on clinical grounds.
+/// A decision yields up to two logged (action, reward, propensity) samples (docs/learning.md):
+/// - the recommendation: action = the recommended treatment, reward = the decision's documented
+///   reward (accept +1; override for a reason about the medicine −1; for the patient's
+///   circumstances 0), propensity = the probability the model in use gave it (the
+///   recommendation was that model's choice, so the model is its logging policy);
+/// - the clinician's alternative, when they overrode for a reason about the medicine: action =
+///   the chosen treatment, reward +1, propensity = the clinicians' *estimated* behaviour policy
+///   (`BehaviourPolicy`), since the model's probability of what a clinician chose is not the
+///   probability that the clinician chose it.
 public struct LoggedDecision: Sendable {
     public var id: String
     public var patient: String
@@ -22,6 +23,7 @@ public struct LoggedDecision: Sendable {
     public var features: Int
     public var chosen: Int
     public var recommended: Int
+    /// The decision's documented reward (of the recommendation).
     public var reward: Double
     /// The model's distribution as shown when the decision was made.
     public var shown: [Float]
@@ -34,18 +36,13 @@ public struct LoggedDecision: Sendable {
         id = d.id; patient = d.patient; clinician = d.clinician
         input = d.input.values; visits = d.input.visits; features = d.input.features
         chosen = c; recommended = r
-        reward = Self.reward(d)
+        reward = d.reward
         shown = d.probabilities
         contraindicated = Set(treatments.indices.filter { d.guidelineStatuses[treatments[$0]] == "contraindicated" })
     }
 
-    /// The reward of the chosen treatment (see the type's documentation).
-    public static func reward(_ d: DecisionRecord) -> Double {
-        switch d.outcome {
-        case .accepted: return d.reward
-        case .overridden: return d.reward < 0 ? 1 : 0
-        }
-    }
+    /// Whether the clinician chose another treatment for a reason about the medicine.
+    public var clinicalOverride: Bool { chosen != recommended && reward < 0 }
 
     /// The last visit's standardized features.
     public var lastVisit: [Float] { Array(input[((visits - 1) * features)..<(visits * features)]) }
@@ -66,5 +63,28 @@ public enum DecisionSplit {
         var learn: [LoggedDecision] = [], held: [LoggedDecision] = []
         for d in ds { if isHeldOut(patient: d.patient, fraction: fraction, seed: seed) { held.append(d) } else { learn.append(d) } }
         return (learn, held)
+    }
+}
+
+/// One logged sample: an action with its observed reward and the propensity of its logging policy.
+public struct LoggedAction: Sendable {
+    public enum Kind: String, Sendable, Codable { case recommendation, alternative }
+    /// Index into the decisions it came from.
+    public var decision: Int
+    public var action: Int
+    public var reward: Double
+    public var propensity: Double
+    public var kind: Kind
+
+    /// The samples of `decisions` (see `LoggedDecision`), with the clinicians' estimated policy.
+    public static func samples(_ decisions: [LoggedDecision], behaviour: BehaviourPolicy) -> [LoggedAction] {
+        var out: [LoggedAction] = []
+        for (i, d) in decisions.enumerated() {
+            out.append(LoggedAction(decision: i, action: d.recommended, reward: d.reward, propensity: max(Double(d.shown[d.recommended]), 1e-6), kind: .recommendation))
+            if d.clinicalOverride {
+                out.append(LoggedAction(decision: i, action: d.chosen, reward: 1, propensity: behaviour.probabilities(d)[d.chosen], kind: .alternative))
+            }
+        }
+        return out
     }
 }

@@ -77,15 +77,15 @@ public enum OffPolicy {
     }
 }
 
-/// q̂(x, a): the mean reward of each action in the learning decisions, shrunk toward the overall
-/// mean by `strength` pseudo-decisions. It ignores x; the doubly robust estimator stays unbiased
+/// q̂(x, a): the mean reward of each action in the learning samples, shrunk toward the overall
+/// mean by `strength` pseudo-samples. It ignores x; the doubly robust estimator stays unbiased
 /// when the propensities are right even so, and the direct method is reported beside it.
 public struct RewardModel: Sendable {
     public let perAction: [Double]
-    public init(decisions: [LoggedDecision], treatments: Int, strength: Double = 5) {
-        let overall = decisions.isEmpty ? 0 : decisions.map(\.reward).reduce(0, +) / Double(decisions.count)
+    public init(samples: [LoggedAction], treatments: Int, strength: Double = 5) {
+        let overall = samples.isEmpty ? 0 : samples.map(\.reward).reduce(0, +) / Double(samples.count)
         perAction = (0..<treatments).map { a in
-            let rs = decisions.filter { $0.chosen == a }.map(\.reward)
+            let rs = samples.filter { $0.action == a }.map(\.reward)
             return (rs.reduce(0, +) + strength * overall) / (Double(rs.count) + strength)
         }
     }

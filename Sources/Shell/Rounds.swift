@@ -11,7 +11,7 @@ public struct Rounds: ParsableCommand {
         version: "0.1.0",
         subcommands: [PatientsCommand.self, LoadCommand.self, SummaryCommand.self, RecommendCommand.self, AttentionCommand.self,
                       ExplainCommand.self, WhatIfCommand.self, GuidelinesCommand.self, SigninCommand.self, AcceptCommand.self, OverrideCommand.self,
-                      HistoryCommand.self, AuditCommand.self, RunCommand.self, ImportCommand.self, CohortCommand.self,
+                      HistoryCommand.self, AuditCommand.self, LearnCommand.self, SimulateCommand.self, RunCommand.self, ImportCommand.self, CohortCommand.self,
                       ModelCommand.self, TrainCommand.self, EvaluateCommand.self, BenchCommand.self])
 
     @OptionGroup var global: GlobalOptions

@@ -95,6 +95,22 @@ enum Migrations {
                 );
                 """)
         }
+        m.registerMigration("v4-model-versions") { db in
+            try db.execute(sql: """
+                -- Model versions learned from decisions, with their lineage. At most one is
+                -- active; none active means the knowledge pack's default model.
+                CREATE TABLE model_version (
+                    version       INTEGER PRIMARY KEY AUTOINCREMENT,
+                    sha256        TEXT NOT NULL,
+                    parent_sha256 TEXT NOT NULL,
+                    created_at    TEXT NOT NULL,
+                    lineage       TEXT NOT NULL,
+                    file          BLOB NOT NULL,
+                    active        INTEGER NOT NULL DEFAULT 0 CHECK (active IN (0, 1))
+                );
+                CREATE UNIQUE INDEX model_version_one_active ON model_version(active) WHERE active = 1;
+                """)
+        }
         return m
     }
 }

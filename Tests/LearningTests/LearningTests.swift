@@ -62,11 +62,21 @@ import TreatmentModel
         }
     }
 
-    @Test func theChosenTreatmentsRewardFollowsTheDocumentedMapping() {
+    @Test func decisionsYieldTheDocumentedSamples() {
         let ds = decisions(3, seed: 1)
-        // Overridden for a clinical reason (record reward −1): the chosen one earns +1; for a
-        // neutral reason (0): 0; accepted (+1): +1.
-        #expect(ds.map(\.reward) == [1, 0, 1])
+        let samples = LoggedAction.samples(ds, behaviour: BehaviourPolicy(decisions: ds, treatments: ["a", "b", "c"]))
+        // Overridden for a clinical reason (reward −1): the recommendation c earns −1 at the
+        // shown probability 0.4, the alternative a earns +1 at the estimated propensity.
+        // Overridden for preference (0): the recommendation earns 0. Accepted: +1.
+        #expect(samples.map(\.action) == [2, 0, 2, 2])
+        #expect(samples.map(\.reward) == [-1, 1, 0, 1])
+        #expect(samples.map(\.kind) == [.recommendation, .alternative, .recommendation, .recommendation])
+        #expect(abs(samples[0].propensity - 0.4) < 1e-6)
+        #expect(samples[1].propensity >= BehaviourPolicy.softening / 3 && samples[1].propensity < 1)
+    }
+
+    func uniform(_ ds: [LoggedDecision], reward: (Int) -> Double) -> [LoggedAction] {
+        ds.indices.map { LoggedAction(decision: $0, action: ds[$0].chosen, reward: reward(ds[$0].chosen), propensity: 1.0 / 3, kind: .alternative) }
     }
 
     @Test func theTrustRegionBoundsTheChange() {
@@ -74,7 +84,7 @@ import TreatmentModel
         let ds = decisions(120, seed: 2)
         for lr: Float in [1e-3, 3e-2, 0.3] {
             var c = PolicyLearner.Config(); c.learningRate = lr; c.maxKL = 0.01; c.epochs = 40
-            let (candidate, _) = PolicyLearner(config: c).improve(model, decisions: ds, propensities: ds.map { _ in 1.0 / 3 })
+            let (candidate, _) = PolicyLearner(config: c).improve(model, decisions: ds, samples: uniform(ds) { $0 == 1 ? -1 : 1 })
             let kl = PolicyLearner.meanKL(PolicyLearner.distributions(model, ds), PolicyLearner.distributions(candidate, ds))
             #expect(kl <= 0.01, "learning rate \(lr): KL \(kl)")
         }
@@ -84,9 +94,9 @@ import TreatmentModel
         let model = GRUAttention(shape: shape, seed: 9)
         let ds = decisions(150, seed: 3)
         var c = PolicyLearner.Config(); c.learningRate = 3e-3; c.maxKL = 0.2; c.epochs = 30
-        let (candidate, steps) = PolicyLearner(config: c).improve(model, decisions: ds, propensities: ds.map { _ in 1.0 / 3 })
+        let (candidate, steps) = PolicyLearner(config: c).improve(model, decisions: ds, samples: uniform(ds) { $0 == 1 ? -1 : 1 })
         #expect(!steps.isEmpty)
-        // Actions a (index 0) and c (2) earned +1, b (1) earned 0: b loses mass.
+        // Actions a (index 0) and c (2) earned +1, b (1) earned −1: b loses mass.
         let before = PolicyLearner.distributions(model, ds).map { Double($0[1]) }.reduce(0, +)
         let after = PolicyLearner.distributions(candidate, ds).map { Double($0[1]) }.reduce(0, +)
         #expect(after < before)
@@ -104,11 +114,11 @@ import TreatmentModel
     }
 
     @Test func theLearnerRefusesMoreContraindicatedMass() throws {
-        // Half the decisions chose the contraindicated treatment c and were rewarded: learning would
-        // raise c's probability, and the learner must refuse the candidate.
+        // The model recommended the contraindicated treatment c and half the time it was accepted:
+        // learning would raise c's probability, and the learner must refuse the candidate.
         let model = GRUAttention(shape: shape, seed: 9)
         var ds = decisions(150, seed: 5)
-        for i in ds.indices { ds[i].chosen = i % 2 == 0 ? 2 : 0; ds[i].reward = i % 2 == 0 ? 1 : 0; ds[i].patient = "p\(i)" }
+        for i in ds.indices { ds[i].recommended = 2; ds[i].chosen = i % 2 == 0 ? 2 : 0; ds[i].reward = i % 2 == 0 ? 1 : 0; ds[i].patient = "p\(i)" }
         var settings = Learner.Settings(); settings.policy.learningRate = 3e-3; settings.policy.maxKL = 0.2; settings.resamples = 50
         let test = Dataset(examples: [], features: ["f0", "f1", "f2", "f3"], treatments: ["a", "b", "c"])
         let (_, report) = try Learner(settings: settings).run(current: model, decisions: ds, treatments: ["a", "b", "c"], test: test)

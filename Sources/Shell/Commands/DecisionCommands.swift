@@ -62,15 +62,21 @@ struct Decider {
     let clinician: String
 
     init(session: Session, selection: PatientSelection) throws {
+        try self.init(session: session, analysis: { try PatientAnalysis(session: session, selection: selection) })
+    }
+
+    init(session: Session, analysis: () throws -> PatientAnalysis) throws {
         guard let c = session.context.clinician else {
             throw ValidationError("no clinician signed in: decisions need one. `signin ID` (or --clinician ID, or ROUNDS_CLINICIAN)")
         }
         clinician = c
         self.session = session
-        analysis = try PatientAnalysis(session: session, selection: selection)
+        self.analysis = try analysis()
     }
 
-    func record(chosen: String, reason: OverrideReasons.Reason?, note: String?, confirm: Bool, json: Bool) throws {
+    /// Records the decision; says so (unless `quiet`) only once it is committed.
+    @discardableResult
+    func record(chosen: String, reason: OverrideReasons.Reason?, note: String?, confirm: Bool, json: Bool, quiet: Bool = false) throws -> DecisionRecord {
         let a = analysis, ctx = session.context, out = session.out
         let reasons = try session.overrideReasons()
         let k = a.treatments.firstIndex { $0.id == chosen }!
@@ -91,7 +97,7 @@ struct Decider {
         let rule = reason.map { "overridden, reason \($0.code): \($0.reward)" } ?? "accepted: \(reasons.acceptReward)"
         let decision = DecisionRecord(
             clinician: clinician, role: ctx.role, sessionId: ctx.sessionID, patient: a.record.id, visit: a.index + 1, visitDate: a.indexDate,
-            modelVersion: a.model.file.extra["version"], modelSha256: a.model.sha256, knowledgeSha256: ctx.knowledgeSha256(),
+            modelVersion: a.model.label, modelSha256: a.model.sha256, knowledgeSha256: ctx.knowledgeSha256(),
             input: .init(visits: a.visits.count, features: a.model.file.model.shape.features, values: a.input,
                          visitDates: a.visits.map { ClinicalCalendar.dayString(a.record.visits[$0].date) }),
             treatments: a.treatments.map(\.id), probabilities: a.probabilities, displayedOrder: order,
@@ -104,7 +110,8 @@ struct Decider {
             throw ValidationError("the decision was NOT recorded: \(error)")
         }
         // Only now, with the transaction committed, does the shell say it is recorded.
-        if json { try out.json(stored.decision); return }
+        if quiet { return stored.decision }
+        if json { try out.json(stored.decision); return stored.decision }
         let d = stored.decision
         let name = a.treatments[k].name
         let verb = d.outcome == .accepted ? "Accepted" : "Overrode \(a.treatments[a.top].name) with"
@@ -114,6 +121,7 @@ struct Decider {
         else if let n = d.note { out.print("Note: \(n)") }
         if contraindicated { out.print(out.red(out.bold("⚠ Flagged in the record: \(name) is contraindicated by a guideline; the clinician confirmed it."))) }
         out.print(out.dim("Decision \(d.id) · audit entry #\(stored.audit.seq) · reward \(String(format: "%+.1f", d.reward)) (\(d.rewardRule)) · `history` lists this patient's decisions."))
+        return d
     }
 }
 

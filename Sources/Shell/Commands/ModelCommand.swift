@@ -2,13 +2,24 @@ import ArgumentParser
 import Crypto
 import Foundation
 import Patients
+import Store
 import TreatmentModel
 
-/// `rounds model`: what model Rounds uses, from its file and its model card.
-struct ModelCommand: SessionCommand {
+/// `rounds model`: which model Rounds uses, the learned versions, and switching between them.
+struct ModelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model",
-        abstract: "Show the treatment model: version, SHA-256, sizes, training and evaluation, and its model card's summary.")
+        abstract: "The treatment model: show it, list the learned versions, choose which is in use.",
+        subcommands: [Show.self, List.self, Use.self],
+        defaultSubcommand: Show.self)
+}
+
+extension ModelCommand {
+/// `rounds model [show]`: what model Rounds uses, from its file and its model card.
+struct Show: SessionCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "Show the treatment model in use (or --file): version, SHA-256, sizes, training and evaluation, and its model card's summary.")
 
     @OptionGroup var global: GlobalOptions
 
@@ -33,16 +44,17 @@ struct ModelCommand: SessionCommand {
         var card: String?
     }
 
-    /// From the system shell, showing the model opens no store.
+    /// From the system shell, showing a model file opens no store.
     func run() throws {
-        do { try show(pack: KnowledgePack(directory: KnowledgePack.locate(explicit: global.knowledge)), out: Output()) } catch let e as KnowledgeError { throw ValidationError(e.description) }
+        guard file != nil else { return try run(in: Session(context: Context(global), interactive: false)) }
+        do { try show(pack: KnowledgePack(directory: KnowledgePack.locate(explicit: global.knowledge)), out: Output(), inUse: nil) } catch let e as KnowledgeError { throw ValidationError(e.description) }
     }
 
-    func run(in session: Session) throws { try show(pack: session.pack, out: session.out) }
+    func run(in session: Session) throws { try show(pack: session.pack, out: session.out, inUse: file == nil ? try session.model() : nil) }
 
-    func show(pack: KnowledgePack, out: Output) throws {
+    func show(pack: KnowledgePack, out: Output, inUse: DefaultModel.Loaded?) throws {
         let path = file ?? DefaultModel.path(pack)
-        let loaded = try DefaultModel.load(path: path, pack: pack)
+        let loaded = try inUse ?? DefaultModel.load(path: path, pack: pack)
         let cardPath = (path as NSString).deletingPathExtension + ".md"
         let card = try? String(contentsOfFile: cardPath, encoding: .utf8)
         let m = loaded.file
@@ -50,8 +62,8 @@ struct ModelCommand: SessionCommand {
                               features: m.features, treatments: m.treatments, trainingConfig: m.extra["training_config"],
                               trainingCohort: m.extra["training_cohort"], testMetrics: m.extra["test_metrics"], data: m.extra["data"], card: card.map(DefaultModel.cardSummary))
         if json { try out.json(summary); return }
-        out.print(out.bold("Treatment model \(summary.version ?? "(unversioned)")"))
-        out.print("file      \(path)")
+        out.print(out.bold("Treatment model \(loaded.label)"))
+        out.print("file      \(loaded.path)")
         out.print("sha256    \(loaded.sha256)")
         let s = m.model.shape
         out.print("model     \(ModelFile.architecture): \(s.features) features → embed \(s.embed) → GRU \(s.hidden) → attention \(s.attention) → \(s.treatments) treatments")
@@ -60,14 +72,63 @@ struct ModelCommand: SessionCommand {
             out.print(String(format: "test      accuracy %.3f · macro F1 %.3f (%.3f–%.3f) · macro AUC %.3f · ECE %.3f",
                              scores.accuracy.value, scores.macroF1.value, scores.macroF1.low, scores.macroF1.high, scores.macroAUC.value, scores.expectedCalibrationError.value))
         }
-        if let c = summary.card { out.print(""); out.print(c) } else { out.print(out.dim("(no model card at \(cardPath))")) }
+        if loaded.storeVersion != nil, let lineage = m.extra["lineage"] { out.print("lineage   \(lineage)") }
+        if let c = summary.card { out.print(""); out.print(c) } else if loaded.storeVersion == nil { out.print(out.dim("(no model card at \(cardPath))")) }
         out.print(out.dim("Decision support only: the model never replaces the clinician's judgement."))
     }
 }
 
+/// `model list`: the pack's default and every learned version, the one in use marked.
+struct List: SessionCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "The default model and the versions learned from decisions, the one in use marked.")
+    @OptionGroup var global: GlobalOptions
+    @Flag(help: "Print as JSON.") var json = false
+
+    func run(in session: Session) throws {
+        let versions = try session.store.modelVersions()
+        if json { try session.out.json(versions); return }
+        let out = session.out
+        let def = try DefaultModel.load(path: DefaultModel.path(session.pack), pack: session.pack)
+        var rows = [[versions.contains { $0.active } ? " " : "*", "default", String(def.sha256.prefix(12)), "", def.file.extra["version"] ?? "", "the knowledge pack's model"]]
+        for v in versions {
+            let lineage = (try? JSONSerialization.jsonObject(with: Data(v.lineage.utf8))) as? [String: Any]
+            let summary = lineage?["summary"] as? String ?? ""
+            rows.append([v.active ? "*" : " ", String(v.version), String(v.sha256.prefix(12)), String(v.parentSha256.prefix(12)), String(v.createdAt.prefix(16)), summary])
+        }
+        out.print(Table(headers: ["", "version", "sha256", "parent", "created (UTC)", "what"], rows: rows).render(width: out.width))
+        out.print(out.dim("* in use. `model use VERSION` (or `model use default`) switches, and is audited."))
+    }
+}
+
+/// `model use VERSION|default`: activates a version, or goes back to the default (a rollback).
+struct Use: SessionCommand {
+    static let configuration = CommandConfiguration(commandName: "use", abstract: "Put a learned model version in use, or `default` for the knowledge pack's model (audited).")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: ArgumentHelp("A version number from `model list`, or `default`.", valueName: "version")) var version: String
+
+    func run(in session: Session) throws {
+        let v: Int?
+        if version == "default" { v = nil } else {
+            guard let n = Int(version), n > 0 else { throw ValidationError("'\(version)' is not a version: give a number from `model list`, or `default`") }
+            v = n
+        }
+        do { try session.store.activateModel(v, audit: session.context.entry(.modelActivated, action: "U")) } catch let e as StoreError { throw ValidationError(e.description) }
+        session.modelChanged()
+        let m = try session.model()
+        session.out.print("In use: \(m.label), sha256 \(m.sha256.prefix(12)). Decisions from now on record it.")
+    }
+}
+}
+
 /// The model Rounds uses by default: `Knowledge/models/default.safetensors`.
 enum DefaultModel {
-    struct Loaded { var file: ModelFile; var sha256: String; var path: String }
+    struct Loaded {
+        var file: ModelFile; var sha256: String; var path: String
+        /// The store's version number when the model is a learned version in use.
+        var storeVersion: Int?
+        /// What decisions record as the model version.
+        var label: String { storeVersion.map { "store v\($0) (\(file.extra["version"] ?? "learned"))" } ?? (file.extra["version"] ?? "unversioned") }
+    }
 
     static func path(_ pack: KnowledgePack) -> String { pack.directory.appendingPathComponent("models/default.safetensors").path }
 
@@ -77,6 +138,18 @@ enum DefaultModel {
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw ValidationError("cannot read the model file \(path): \(error.localizedDescription)")
         }
+        return try load(data: data, path: path, pack: pack)
+    }
+
+    /// The model in use: the store's active learned version if there is one, else the pack's default.
+    static func inUse(store: RoundsStore, pack: KnowledgePack) throws -> Loaded {
+        guard let (version, data) = try store.activeModel() else { return try load(path: path(pack), pack: pack) }
+        var m = try load(data: data, path: "store version \(version.version)", pack: pack)
+        m.storeVersion = version.version
+        return m
+    }
+
+    static func load(data: Data, path: String, pack: KnowledgePack) throws -> Loaded {
         let file: ModelFile
         do { file = try ModelFile.decode(data) } catch let e as ModelFileError { throw ValidationError("\(path): \(e.description)") }
         try ModelCompatibility.check(file, pack: pack)

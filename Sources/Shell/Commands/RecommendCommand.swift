@@ -27,7 +27,7 @@ struct RecommendCommand: SessionCommand {
         let order = a.probabilities.indices.sorted { a.probabilities[$0] > a.probabilities[$1] }
         let rows = order.enumerated().map { rank, k in Row(treatment: a.treatments[k].id, name: a.treatments[k].name, probability: a.probabilities[k], status: a.status(k), rank: rank + 1) }
         if json {
-            try session.out.json(JSONView(patient: record.id, indexVisit: a.indexDate, synthetic: record.origin == .synthetic, modelVersion: a.model.file.extra["version"],
+            try session.out.json(JSONView(patient: record.id, indexVisit: a.indexDate, synthetic: record.origin == .synthetic, modelVersion: a.model.label,
                                           modelSha256: a.model.sha256, options: rows, top: a.treatments[a.top].id, topContraindicated: a.status(a.top) == .contraindicated,
                                           findings: a.guidelines.findings))
             return
@@ -40,6 +40,6 @@ struct RecommendCommand: SessionCommand {
             let name = r.name.padding(toLength: 24, withPad: " ", startingAt: 0)
             out.print(String(format: "%2d  %@ %@ %5.1f%%  ", r.rank, name, Bars.bar(Double(r.probability), width: barWidth), 100 * r.probability) + a.statusText(out, r.status))
         }
-        out.print(out.dim("Model \(a.model.file.extra["version"] ?? "?") (sha256 \(a.model.sha256.prefix(12))). `guidelines` gives the reasons; `explain` what drove the model; `attention` the visits it weighed."))
+        out.print(out.dim("Model \(a.model.label) (sha256 \(a.model.sha256.prefix(12))). `guidelines` gives the reasons; `explain` what drove the model; `attention` the visits it weighed."))
     }
 }

@@ -41,13 +41,16 @@ final class Session {
         try context.audit(event, action: action, patient: patient, outcome: outcome, detail: detail)
     }
 
-    /// The treatment model (the pack's default), loaded once.
+    /// The treatment model in use (the store's active learned version, else the pack's default), loaded once.
     func model() throws -> DefaultModel.Loaded {
         if let m = cachedModel { return m }
-        let m = try DefaultModel.load(path: DefaultModel.path(pack), pack: pack)
+        let m = try DefaultModel.inUse(store: store, pack: pack)
         cachedModel = m
         return m
     }
+
+    /// Forgets the loaded model, so the next view loads the one now in use.
+    func modelChanged() { cachedModel = nil }
 
     /// The guideline rules, loaded once; a broken rule file is an error that names it.
     func rules() throws -> RuleBook {

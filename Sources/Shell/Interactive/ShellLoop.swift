@@ -12,7 +12,7 @@ struct ShellCommands: ParsableCommand {
         abstract: "Rounds shell: review a patient's record. Type a command; Tab completes, Up/Down and Ctrl-R search the history, Ctrl-D or `quit` leaves.",
         subcommands: [PatientsCommand.self, LoadCommand.self, SummaryCommand.self, RecommendCommand.self, AttentionCommand.self,
                       ExplainCommand.self, WhatIfCommand.self, GuidelinesCommand.self, SigninCommand.self, AcceptCommand.self, OverrideCommand.self,
-                      HistoryCommand.self, AuditCommand.self, ModelCommand.self, CohortCommand.Info.self, ImportCommand.self, QuitCommand.self])
+                      HistoryCommand.self, AuditCommand.self, LearnCommand.self, ModelCommand.self, CohortCommand.Info.self, ImportCommand.self, QuitCommand.self])
 
     static let names: [String] = configuration.subcommands.map { $0._commandName } + ["help", "exit"]
 }
@@ -104,8 +104,8 @@ struct ShellLoop {
         let count = (try? session.store.patientCount()) ?? 0
         let synthetic = (try? session.store.patientCount(origin: .synthetic)) ?? 0
         var model = "no model"
-        if let m = try? DefaultModel.load(path: DefaultModel.path(session.pack), pack: session.pack) {
-            model = "model \(m.file.extra["version"] ?? "?") (sha256 \(m.sha256.prefix(12)))"
+        if let m = try? session.model() {
+            model = "model \(m.label) (sha256 \(m.sha256.prefix(12)))"
         }
         out.print(out.bold("Rounds 0.1.0") + " · explainable decision support for type 2 diabetes therapy")
         out.print("knowledge pack: \(session.pack.features.columns.count) features, \(session.pack.treatments.ids.count) treatment options · \(model)")
@@ -118,7 +118,8 @@ struct ShellLoop {
         Completion.options = [
             "patients": ["--condition", "--sex", "--min-age", "--max-age", "--origin", "--search", "--limit", "--json"],
             "summary": ["--patient", "--visits", "--json"],
-            "model": ["--file", "--json"],
+            "model": ["show", "list", "use", "--file", "--json"],
+            "learn": ["--activate", "--tolerance", "--max-kl", "--json"],
             "cohort": ["--json"],
             "import": ["--json"],
             "load": [],
