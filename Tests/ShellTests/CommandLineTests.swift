@@ -42,13 +42,26 @@ struct RoundsProcess {
         nonisolated(unsafe) var errData = Data()
         let reader = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
         reader.start()
+        // This child's own peak resident memory (VmHWM), polled while it runs: getrusage's
+        // RUSAGE_CHILDREN would give the largest of every child the test process ever had.
+        nonisolated(unsafe) var peakKiB = 0
+        let pid = p.processIdentifier
+        let watcher = Thread {
+            while p.isRunning {
+                if let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+                   let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+                   let kib = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") {
+                    peakKiB = max(peakKiB, kib)
+                }
+                usleep(5000)
+            }
+        }
+        watcher.start()
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        while !reader.isFinished { usleep(1000) }
-        var usage = rusage()
-        getrusage(RUSAGE_CHILDREN.rawValue, &usage)
+        while !reader.isFinished || !watcher.isFinished { usleep(1000) }
         return Result(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self), maxRSSKiB: usage.ru_maxrss)
+                      stderr: String(decoding: errData, as: UTF8.self), maxRSSKiB: peakKiB)
     }
 }
 
