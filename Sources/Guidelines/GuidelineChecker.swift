@@ -11,6 +11,9 @@ public struct GuidelineChecker: Sendable {
         public var findings: [Finding]
         /// Each treatment's worst standing, in the pack's order.
         public var statuses: [String: GuidelineStatus]
+
+        /// The ids of the rules that fired (not those undecidable for missing facts).
+        public var firedRules: [String] { findings.filter { $0.status == .fired }.map(\.rule) }
     }
 
     public func check(_ facts: PatientFacts) -> Report {

@@ -103,14 +103,14 @@ public struct Learner: Sendable {
             let ps = PolicyLearner.distributions(m, all)
             return zip(all, ps).map { d, p in d.contraindicated.map { Double(p[$0]) }.reduce(0, +) }.reduce(0, +) / Double(all.count)
         }
-        let reference = PolicyLearner.distributions(current, learn)
         var report = Report(
             decisions: all.count, learnDecisions: learn.count, heldOutDecisions: held.count, patients: patients,
             effectiveSampleSize: OffPolicy.effectiveSampleSize(weights), largestWeight: weights.max() ?? 0, unsupported: unsupported,
             current: value(samples(current)), candidate: value(candidateSamples),
             currentMacroF1: macroF1(current), candidateMacroF1: macroF1(candidate),
             currentContraindicatedMass: contraindicatedMass(current), candidateContraindicatedMass: contraindicatedMass(candidate),
-            meanKL: PolicyLearner.meanKL(reference, PolicyLearner.distributions(candidate, learn)), steps: steps,
+            // The last kept epoch measured it; with none kept the candidate is the current model.
+            meanKL: steps.last?.meanKL ?? 0, steps: steps,
             propensityError: truePropensity.map { truth in
                 all.map { abs(behaviour.probabilities($0)[$0.chosen] - truth($0)) }.reduce(0, +) / Double(all.count)
             },

@@ -37,6 +37,8 @@ final class Context {
     private(set) var role: String?
     /// The operating-system user.
     let user: String
+    /// SHA-256 of the knowledge pack's files, computed once (see `Context.knowledgeDigest`).
+    private(set) lazy var knowledgeSha256: String = Self.knowledgeDigest(pack)
 
     /// Opens the pack and the store. With `seedDemo`, an empty store first gets the demo cohort.
     init(_ options: GlobalOptions, seedDemo: Bool = true, out: Output = Output()) throws {
@@ -101,7 +103,7 @@ extension Context {
     /// SHA-256 over the knowledge pack's files (features, treatments, override reasons,
     /// guideline rules; not the model, which has its own), so a decision says which knowledge
     /// it was made with.
-    func knowledgeSha256() -> String {
+    static func knowledgeDigest(_ pack: KnowledgePack) -> String {
         let fm = FileManager.default
         let dir = pack.directory
         var names = ["features.yaml", "treatments.yaml", OverrideReasons.fileName]

@@ -74,10 +74,10 @@ struct Decider {
         self.analysis = try analysis()
     }
 
-    /// Records the decision; says so (unless `quiet`) only once it is committed.
-    @discardableResult
-    func record(chosen: String, reason: OverrideReasons.Reason?, note: String?, confirm: Bool, json: Bool, quiet: Bool = false) throws -> DecisionRecord {
-        let a = analysis, ctx = session.context, out = session.out
+    /// Commits the decision with its audit entry; throws, recording nothing, when a
+    /// contraindicated choice lacks `confirm` and a note.
+    func commit(chosen: String, reason: OverrideReasons.Reason?, note: String?, confirm: Bool) throws -> (decision: DecisionRecord, audit: AuditEntry) {
+        let a = analysis, ctx = session.context
         let reasons = try session.overrideReasons()
         let k = a.treatments.firstIndex { $0.id == chosen }!
         let contraindicated = a.status(k) == .contraindicated
@@ -90,38 +90,38 @@ struct Decider {
                                   + "\nNothing was recorded. To choose it anyway, add --confirm and a --note saying why.")
         }
         let recommended = a.treatments[a.top].id
-        let order = a.probabilities.indices.sorted { a.probabilities[$0] > a.probabilities[$1] }.map { a.treatments[$0].id }
+        let order = a.displayOrder.map { a.treatments[$0].id }
         let statuses = Dictionary(uniqueKeysWithValues: a.treatments.indices.map { (a.treatments[$0].id, a.status($0).rawValue) })
-        let fired = a.guidelines.findings.filter { $0.status == .fired }.map(\.rule)
         let reward = reason?.reward ?? reasons.acceptReward
         let rule = reason.map { "overridden, reason \($0.code): \($0.reward)" } ?? "accepted: \(reasons.acceptReward)"
         let decision = DecisionRecord(
             clinician: clinician, role: ctx.role, sessionId: ctx.sessionID, patient: a.record.id, visit: a.index + 1, visitDate: a.indexDate,
-            modelVersion: a.model.label, modelSha256: a.model.sha256, knowledgeSha256: ctx.knowledgeSha256(),
+            modelVersion: a.model.label, modelSha256: a.model.sha256, knowledgeSha256: ctx.knowledgeSha256,
             input: .init(visits: a.visits.count, features: a.model.file.model.shape.features, values: a.input,
                          visitDates: a.visits.map { ClinicalCalendar.dayString(a.record.visits[$0].date) }),
             treatments: a.treatments.map(\.id), probabilities: a.probabilities, displayedOrder: order,
-            guidelineStatuses: statuses, firedRules: fired, recommended: recommended, chosen: chosen,
+            guidelineStatuses: statuses, firedRules: a.guidelines.firedRules, recommended: recommended, chosen: chosen,
             outcome: reason == nil ? .accepted : .overridden,
             reason: reason.map { .init(code: $0.code, display: $0.display, system: reasons.system, systemCode: $0.systemCode) },
             note: note, contraindicatedChoice: contraindicated, reward: reward, rewardRule: rule)
-        let stored: (decision: DecisionRecord, audit: AuditEntry)
-        do { stored = try session.store.record(decision, audit: ctx.entry(.decisionRecorded, action: "C", patient: a.record.id)) } catch {
+        do { return try session.store.record(decision, audit: ctx.entry(.decisionRecorded, patient: a.record.id)) } catch {
             throw ValidationError("the decision was NOT recorded: \(error)")
         }
-        // Only now, with the transaction committed, does the shell say it is recorded.
-        if quiet { return stored.decision }
-        if json { try out.json(stored.decision); return stored.decision }
-        let d = stored.decision
-        let name = a.treatments[k].name
+    }
+
+    /// Commits the decision, then, and only then, says it is recorded.
+    func record(chosen: String, reason: OverrideReasons.Reason?, note: String?, confirm: Bool, json: Bool) throws {
+        let stored = try commit(chosen: chosen, reason: reason, note: note, confirm: confirm)
+        let a = analysis, out = session.out, d = stored.decision
+        if json { try out.json(d); return }
+        let name = a.treatments[a.treatments.firstIndex { $0.id == d.chosen }!].name
         let verb = d.outcome == .accepted ? "Accepted" : "Overrode \(a.treatments[a.top].name) with"
         out.print(out.bold("Recorded: \(verb) \(name)") + String(format: " (model probability %.1f%%)", 100 * d.probabilityOfChosen)
                   + " for \(d.patient), visit \(d.visit) (\(d.visitDate)), by \(d.clinician).")
         if let r = d.reason { out.print("Reason: \(r.display) [\(r.code)]" + (d.note.map { ". Note: \($0)" } ?? "")) }
         else if let n = d.note { out.print("Note: \(n)") }
-        if contraindicated { out.print(out.red(out.bold("⚠ Flagged in the record: \(name) is contraindicated by a guideline; the clinician confirmed it."))) }
+        if d.contraindicatedChoice { out.print(out.red(out.bold("⚠ Flagged in the record: \(name) is contraindicated by a guideline; the clinician confirmed it."))) }
         out.print(out.dim("Decision \(d.id) · audit entry #\(stored.audit.seq) · reward \(String(format: "%+.1f", d.reward)) (\(d.rewardRule)) · `history` lists this patient's decisions."))
-        return d
     }
 }
 

@@ -25,7 +25,7 @@ struct GuidelinesCommand: ParsableCommand {
             let record = try selection.record(in: session)
             let i = try selection.index(for: record)
             let report = GuidelineChecker(book: try session.rules()).check(PatientFacts(record: record, visit: i, pack: session.pack))
-            try session.audit(.guidelinesShown, patient: record.id, detail: ["visit": String(i + 1), "fired": report.findings.filter { $0.status == .fired }.map(\.rule).joined(separator: " ")])
+            try session.audit(.guidelinesShown, patient: record.id, detail: ["visit": String(i + 1), "fired": report.firedRules.joined(separator: " ")])
             if json { try session.out.json(report); return }
             let out = session.out
             out.print(out.bold("Guideline checks · \(record.id) · as of \(report.indexDate)"))

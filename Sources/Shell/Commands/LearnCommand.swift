@@ -27,6 +27,11 @@ struct LearnCommand: SessionCommand {
     @Option(help: ArgumentHelp("Trust region: the most mean KL(current ‖ candidate) over the learning decisions.", valueName: "x")) var maxKL = PolicyLearner.Config().maxKL
     @Flag(help: "Print the report as JSON.") var json = false
 
+    func validate() throws {
+        guard tolerance >= 0, tolerance < 1 else { throw ValidationError("--tolerance is a drop in macro F1 between 0 and 1, not \(tolerance)") }
+        guard maxKL > 0 else { throw ValidationError("--max-kl must be positive, not \(maxKL)") }
+    }
+
     func run(in session: Session) throws {
         var settings = Learner.Settings()
         settings.f1Tolerance = tolerance
@@ -58,7 +63,9 @@ struct LearningRound {
             let rows = [["current", iv(r.current.snips), iv(r.current.doublyRobust), String(format: "%.3f", r.current.directMethod), String(format: "%.3f", r.currentMacroF1), String(format: "%.4f", r.currentContraindicatedMass)],
                         ["candidate", iv(r.candidate.snips), iv(r.candidate.doublyRobust), String(format: "%.3f", r.candidate.directMethod), String(format: "%.3f", r.candidateMacroF1), String(format: "%.4f", r.candidateContraindicatedMass)]]
             out.print(Table(headers: ["policy", "value SNIPS (95% CI)", "value DR (95% CI)", "DM", "macro F1 (test)", "contraindicated mass"], rows: rows).render(width: out.width))
+            out.print(out.dim("Value: the expected reward of following the policy, estimated from the held-out decisions (an accepted recommendation +1, one overridden for a medical reason −1; higher is better): self-normalised importance sampling (SNIPS), doubly robust (DR), and the reward model alone (DM). Contraindicated mass: the average probability on options a guideline ruled out for that patient."))
             out.print(String(format: "Trust region: mean KL(current ‖ candidate) %.4f after %d epoch(s).", r.meanKL, r.steps.count))
+            if r.currentMacroF1.isNaN { out.print(out.yellow("The store holds no labelled synthetic cohort, so the supervised macro F1 check was skipped.")) }
             if r.accepted {
                 if let v = saved { out.print(out.bold("Saved as model version \(v.version)") + " (sha256 \(v.sha256.prefix(12)), parent \(v.parentSha256.prefix(12)))." + (activated ? " In use now." : " `model use \(v.version)` puts it in use.")) }
             } else {

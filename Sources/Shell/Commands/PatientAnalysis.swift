@@ -66,6 +66,8 @@ struct PatientAnalysis {
     }
 
     var top: Int { Metrics.argmax(probabilities) }
+    /// Treatment indices as the screen lists them: most probable first.
+    var displayOrder: [Int] { probabilities.indices.sorted { probabilities[$0] > probabilities[$1] } }
     func status(_ k: Int) -> GuidelineStatus { guidelines.statuses[treatments[k].id] ?? .neutral }
     var indexDate: String { ClinicalCalendar.dayString(record.visits[index].date) }
 

@@ -24,8 +24,7 @@ struct RecommendCommand: SessionCommand {
         let a = try PatientAnalysis(session: session, selection: selection)
         try a.audit(session, .recommendationShown)
         let record = a.record
-        let order = a.probabilities.indices.sorted { a.probabilities[$0] > a.probabilities[$1] }
-        let rows = order.enumerated().map { rank, k in Row(treatment: a.treatments[k].id, name: a.treatments[k].name, probability: a.probabilities[k], status: a.status(k), rank: rank + 1) }
+        let rows = a.displayOrder.enumerated().map { rank, k in Row(treatment: a.treatments[k].id, name: a.treatments[k].name, probability: a.probabilities[k], status: a.status(k), rank: rank + 1) }
         if json {
             try session.out.json(JSONView(patient: record.id, indexVisit: a.indexDate, synthetic: record.origin == .synthetic, modelVersion: a.model.label,
                                           modelSha256: a.model.sha256, options: rows, top: a.treatments[a.top].id, topContraindicated: a.status(a.top) == .contraindicated,

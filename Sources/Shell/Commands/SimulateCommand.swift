@@ -128,11 +128,11 @@ struct SimulateCommand: ParsableCommand {
                 utility += c.utilities[a.top]
                 let d: DecisionRecord
                 if chosen == a.top {
-                    d = try decider.record(chosen: a.treatments[chosen].id, reason: nil, note: "simulated", confirm: false, json: false, quiet: true)
+                    d = try decider.commit(chosen: a.treatments[chosen].id, reason: nil, note: "simulated", confirm: false).decision
                     accepted += 1
                 } else {
                     let code = rng.next() % 100 < 85 ? "clinical-judgement" : "patient-preference"
-                    d = try decider.record(chosen: a.treatments[chosen].id, reason: reasons.reason(code: code), note: "simulated", confirm: false, json: false, quiet: true)
+                    d = try decider.commit(chosen: a.treatments[chosen].id, reason: reasons.reason(code: code), note: "simulated", confirm: false).decision
                 }
                 truth[d.id] = propensity
             }

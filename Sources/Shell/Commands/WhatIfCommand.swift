@@ -32,7 +32,7 @@ struct WhatIfCommand: SessionCommand {
         func side(_ a: PatientAnalysis) -> Side {
             Side(probabilities: Dictionary(uniqueKeysWithValues: a.treatments.indices.map { (a.treatments[$0].id, a.probabilities[$0]) }),
                  statuses: a.guidelines.statuses, top: a.treatments[a.top].id,
-                 rules: a.guidelines.findings.filter { $0.status == .fired }.map(\.rule))
+                 rules: a.guidelines.firedRules)
         }
         if json { try session.out.json(JSONView(patient: record.id, changes: changes, original: side(before), edited: side(after))); return }
         let out = session.out
@@ -44,7 +44,7 @@ struct WhatIfCommand: SessionCommand {
             [after.treatments[k].name, String(format: "%.1f%%", 100 * before.probabilities[k]), String(format: "%.1f%%", 100 * after.probabilities[k]),
              String(format: "%+.1f", 100 * (after.probabilities[k] - before.probabilities[k])), before.statusText(out, before.status(k)), after.statusText(out, after.status(k))]
         }, rightAligned: [1, 2, 3]).render(width: out.width))
-        let was = Set(before.guidelines.findings.filter { $0.status == .fired }.map(\.rule)), now = Set(after.guidelines.findings.filter { $0.status == .fired }.map(\.rule))
+        let was = Set(before.guidelines.firedRules), now = Set(after.guidelines.firedRules)
         for f in after.guidelines.findings where f.status == .fired && !was.contains(f.rule) { out.print(out.yellow("+ now fires: ") + "\(f.rule): \(f.message)") }
         for f in before.guidelines.findings where f.status == .fired && !now.contains(f.rule) { out.print(out.dim("− no longer fires: \(f.rule)")) }
         if before.top != after.top { out.print(out.bold("The model's first choice moves from \(before.treatments[before.top].name) to \(after.treatments[after.top].name).")) }

@@ -143,7 +143,7 @@ struct ShellLoop {
             "method": { ["riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid", "gausslegendre"] },
             "baseline": { ["zeros", "first-visit"] },
             "feature": { pack.features.measured.map { $0.id + "=" } + pack.features.conditions.map { $0.id + "=" } },
-            "reason": { (try? OverrideReasons.load(from: pack.directory))?.codes ?? [] },
+            "reason": { [session] in (try? session.overrideReasons())?.codes ?? [] },
             "format": { AuditExportOptions.Format.allCases.map(\.rawValue) },
             "role": { ["physician", "nurse-practitioner", "pharmacist", "resident", "student", "teacher"] },
         ]

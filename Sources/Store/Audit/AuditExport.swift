@@ -64,7 +64,7 @@ extension RoundsStore {
                 sql += " ORDER BY a.seq"
                 let head = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_head WHERE id = 1")
                 var format = AuditFileFormat(options: options, exportedAt: exportedAt, headSeq: head?["seq"], headHash: head?["hash"], pseudonymizer: pseudonymizer)
-                writer.write(format.prologue())
+                writer.write(try format.prologue())
                 let rows = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(args))
                 while let r = try rows.next() {
                     if options.format == .cdsHooks {
@@ -77,7 +77,7 @@ extension RoundsStore {
                     }
                     summary.entries += 1
                 }
-                writer.write(format.epilogue(count: summary.entries))
+                writer.write(try format.epilogue(count: summary.entries))
             }
             summary.bytes = try writer.finish()
         } catch {

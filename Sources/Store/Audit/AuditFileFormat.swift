@@ -67,7 +67,8 @@ struct AuditFileFormat {
         return e
     }()
 
-    static func json<T: Encodable>(_ v: T) -> String { (try? String(decoding: encoder.encode(v), as: UTF8.self)) ?? "{}" }
+    /// Snake-case keys, for the JSONL file's own lines. Throws rather than writing a placeholder.
+    static func json<T: Encodable>(_ v: T) throws -> String { String(decoding: try encoder.encode(v), as: UTF8.self) }
 
     var filters: [String: String] {
         var f: [String: String] = [:]
@@ -77,11 +78,11 @@ struct AuditFileFormat {
         return f
     }
 
-    func prologue() -> String {
+    func prologue() throws -> String {
         switch options.format {
         case .jsonl:
             let plain = pseudonymizer == nil
-            return Self.json(Header(exportedAt: exportedAt, chain: plain ? "store" : "export", pseudonymized: !plain, complete: options.complete,
+            return try Self.json(Header(exportedAt: exportedAt, chain: plain ? "store" : "export", pseudonymized: !plain, complete: options.complete,
                                     filters: filters, storeHeadSeq: plain ? headSeq : nil, storeHeadHash: plain ? headHash : nil)) + "\n"
         case .csv: return "seq,recorded,event,action,outcome,clinician,role,user,patient,session,detail,content_sha256,prev_hash,hash\n"
         case .fhir:
@@ -90,9 +91,9 @@ struct AuditFileFormat {
         }
     }
 
-    func epilogue(count: Int) -> String {
+    func epilogue(count: Int) throws -> String {
         switch options.format {
-        case .jsonl: return Self.json(End(entries: count)) + "\n"
+        case .jsonl: return try Self.json(End(entries: count)) + "\n"
         case .csv: return ""
         case .fhir, .cdsHooks: return "]}\n"
         }
@@ -111,16 +112,17 @@ struct AuditFileFormat {
         }
         switch options.format {
         case .jsonl:
-            return Self.json(Line(seq: entry.seq, content: content, contentSha256: contentHash, prevHash: prevHash, hash: hash)) + "\n"
+            return try Self.json(Line(seq: entry.seq, content: content, contentSha256: contentHash, prevHash: prevHash, hash: hash)) + "\n"
         case .csv:
-            let detail = (try? CanonicalJSON.string(entry.detail)) ?? "{}"
+            let detail = try CanonicalJSON.string(entry.detail)
             let fields: [String] = [String(entry.seq), entry.recorded, entry.event.rawValue, entry.action, String(entry.outcome), entry.clinician ?? "",
                                     entry.role ?? "", entry.user, entry.patient ?? "", entry.session, detail, contentHash, prevHash, hash]
             return fields.map(Self.csvField).joined(separator: ",") + "\n"
         case .fhir:
             defer { first = false }
             let resource = FHIRAuditEvent(entry, hash: hash)
-            return (first ? "" : ",") + #"{"fullUrl":"urn:uuid:\#(FHIRAuditEvent.uuid(seq: entry.seq, hash: hash))","resource":"# + Self.plainJSON(resource) + "}"
+            let json = try CanonicalJSON.string(resource)
+            return (first ? "" : ",") + #"{"fullUrl":"urn:uuid:\#(FHIRAuditEvent.uuid(seq: entry.seq, hash: hash))","resource":"# + json + "}"
         case .cdsHooks: return ""
         }
     }
@@ -133,10 +135,11 @@ struct AuditFileFormat {
             d.patient = p.id(d.patient)!; d.clinician = p.id(d.clinician)!
             d.note = d.note.map(p.scrub)
         }
-        return (first ? "" : ",") + Self.plainJSON(CDSHooksFeedback(d))
+        let json = try CanonicalJSON.string(CDSHooksFeedback(d))
+        return (first ? "" : ",") + json
     }
 
-    static func plainJSON<T: Encodable>(_ v: T) -> String { (try? CanonicalJSON.string(v)) ?? "{}" }
+
 
     /// RFC 4180: quoted when it holds a comma, quote or line break; quotes doubled. A leading
     /// `=`, `+`, `-` or `@` is prefixed with `'` so a spreadsheet does not run it as a formula.
