@@ -29,7 +29,10 @@ let package = Package(
         .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
         // The GRU-with-attention treatment model: layers with forward and backward side by side,
         // the safetensors file format of the model contract, training.
-        .target(name: "TreatmentModel", dependencies: ["Patients", "COpenBLAS"]),
+        .target(name: "TreatmentModel", dependencies: ["Patients", "COpenBLAS", "CKernels"]),
+        // The model's elementwise kernels (gates, sigmoid, tanh) in C, built for AVX2 and for the
+        // baseline and chosen at run time: Swift compiles a module for one CPU target only.
+        .target(name: "CKernels"),
         // Guideline rules (ADA, KDIGO, drug labels): the rule files' language, the checks, the lint.
         .target(name: "Guidelines", dependencies: ["Patients", .product(name: "Yams", package: "Yams")]),
         // Explanations of the model's output: integrated gradients as Captum computes them.
@@ -49,11 +52,11 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .executableTarget(name: "rounds", dependencies: ["Shell"]),
+        .executableTarget(name: "rounds", dependencies: ["Shell", "CKernels"]),
 
         .target(name: "TestSupport", dependencies: ["Patients"], path: "Tests/TestSupport"),
         .testTarget(name: "PatientsTests", dependencies: ["Patients", "TestSupport"]),
-        .testTarget(name: "TreatmentModelTests", dependencies: ["TreatmentModel", "Patients", "Cohort", "TestSupport"]),
+        .testTarget(name: "TreatmentModelTests", dependencies: ["TreatmentModel", "CKernels", "Patients", "Cohort", "TestSupport"]),
         .testTarget(name: "GuidelinesTests", dependencies: ["Guidelines", "Patients", "TestSupport"]),
         .testTarget(name: "ExplanationsTests", dependencies: ["Explanations", "TreatmentModel", "Patients", "Cohort", "TestSupport"]),
         .testTarget(name: "CohortTests", dependencies: ["Cohort", "Patients", "TestSupport"]),

@@ -4,7 +4,7 @@ import TreatmentModel
 /// Integrated gradients (Sundararajan, Taly & Yan 2017) of one treatment's probability with
 /// respect to the standardized input the model saw, as Captum's `IntegratedGradients` computes
 /// them: attribution = (x − baseline) · Σ_i weight_i · ∂p_k/∂x at baseline + alpha_i (x − baseline).
-/// All the path points go through one batched forward and backward pass.
+/// All the path points go through one batched forward and backward pass (`pathGradients`).
 public struct IntegratedGradients: Sendable {
     public let model: GRUAttention
 
@@ -31,29 +31,12 @@ public struct IntegratedGradients: Sendable {
         let base = baseline ?? [Float](repeating: 0, count: x.count)
         precondition(base.count == x.count && x.count % F == 0, "input and baseline must be T × F")
         let (alphas, weights) = rule.points(steps)
-        let diff = zip(x, base).map { $0 - $1 }
-        // Path points, then the two ends for the convergence delta, in one batch.
-        var sequences = alphas.map { a -> [Float] in
-            let fa = Float(a)
-            return zip(base, diff).map { $0 + fa * $1 }
-        }
-        sequences.append(x)
-        sequences.append(base)
-        let batch = SequenceBatch(sequences: sequences, features: F)
-        let pass = model.forward(batch)
-        var seed = Softmax.probabilityGradient(probabilities: pass.probabilities, target: target, K: K)
-        // The two end points need values only, no gradients.
-        for j in 0..<(2 * K) { seed[(sequences.count - 2) * K + j] = 0 }
-        let dx = model.backward(pass, dLogits: seed, inputGradient: true).input!
-        let T = x.count / F, B = sequences.count
-        var total = [Double](repeating: 0, count: x.count)
-        for (i, w) in weights.enumerated() {
-            for t in 0..<T {
-                for f in 0..<F { total[t * F + f] += w * Double(dx[(t * B + i) * F + f]) }
-            }
-        }
-        let attributions = zip(total, diff).map { $0 * Double($1) }
-        let pInput = Double(pass.probabilities[(B - 2) * K + target]), pBase = Double(pass.probabilities[(B - 1) * K + target])
+        // The path points, then the two ends (weight 0: values only) for the convergence delta.
+        let path = model.pathGradients(from: base, to: x, alphas: alphas.map { Float($0) } + [1, 0],
+                                       weights: weights.map { Float($0) } + [0, 0], target: target)
+        let attributions = zip(path.weightedGradient, zip(x, base)).map { Double($0) * Double($1.0 - $1.1) }
+        let P = alphas.count
+        let pInput = Double(path.probabilities[P * K + target]), pBase = Double(path.probabilities[(P + 1) * K + target])
         return Result(attributions: attributions, delta: attributions.reduce(0, +) - (pInput - pBase), target: target, rule: rule,
                       steps: steps, probabilityAtInput: pInput, probabilityAtBaseline: pBase)
     }

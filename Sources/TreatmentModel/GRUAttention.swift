@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import Patients
 
@@ -68,6 +69,9 @@ public struct GRUAttention: Sendable {
                   inputStd: [Float](repeating: 1, count: shape.features))
     }
 
+    /// Which build of the elementwise kernels runs on this CPU ("avx2" or "baseline"; see CKernels).
+    public static var kernelVariant: String { String(cString: rk_variant()) }
+
     /// Standardizes raw rows (NaN = unknown → the mean, i.e. 0), visit-major `[T·F]`.
     public func standardize(_ rows: [[Float]]) -> [Float] {
         var out: [Float] = []
@@ -81,32 +85,36 @@ public struct GRUAttention: Sendable {
         return out
     }
 
+    /// What the recurrent part of a forward pass (GRU, attention, output) kept for its backward pass.
+    struct Head: Sendable {
+        let lengths: [Int]
+        let T: Int, B: Int
+        var gru: GRU.Cache
+        var attention: AttentionPooling.Cache
+        var logits: [Float]
+    }
+
     /// Everything a forward pass computed.
     public struct Pass: Sendable {
         public let batch: SequenceBatch
         var v: [Float]          // [T·B, E]  embedded visits
-        var gi: [Float]         // [T·B, 3H] W_i v + b_i
-        var gru: GRU.Cache
-        var attention: AttentionPooling.Cache
+        var head: Head
         /// `[B, K]` treatment probabilities.
         public var probabilities: [Float]
-        public var logits: [Float]
+        public var logits: [Float] { head.logits }
 
         /// Attention weights of item `b` over its visits.
-        public func attentionWeights(_ b: Int) -> [Float] { (0..<batch.lengths[b]).map { attention.a[$0 * batch.B + b] } }
+        public func attentionWeights(_ b: Int) -> [Float] { (0..<batch.lengths[b]).map { head.attention.a[$0 * batch.B + b] } }
         public func probabilities(_ b: Int) -> [Float] { let K = probabilities.count / batch.B; return Array(probabilities[(b * K)..<(b * K + K)]) }
     }
 
     public func forward(_ batch: SequenceBatch) -> Pass {
         BLAS.ensureConfigured()
-        let (T, B, F, E, H, A, K) = (batch.T, batch.B, shape.features, shape.embed, shape.hidden, shape.attention, shape.treatments)
+        let (T, B, F, E, H) = (batch.T, batch.B, shape.features, shape.embed, shape.hidden)
         precondition(batch.F == F, "batch has \(batch.F) features, the model \(F)")
         let L = layout
         var v = [Float](repeating: 0, count: T * B * E)
         var gi = [Float](repeating: 0, count: T * B * 3 * H)
-        var gruCache = GRU.Cache(T: T, B: B, H: H)
-        var att = AttentionPooling.Cache(T: T, B: B, H: H, A: A)
-        var logits = [Float](repeating: 0, count: B * K)
         parameters.withUnsafeBufferPointer { pp in
             let p = pp.baseAddress!
             batch.x.withUnsafeBufferPointer { x in
@@ -119,12 +127,26 @@ public struct GRUAttention: Sendable {
                     Linear.forward(x: vp.baseAddress!, w: p + L.wih, b: p + L.bih, y: gp.baseAddress!, n: T * B, in: E, out: 3 * H)
                 }
             }
+        }
+        let head = headForward(gi: gi, lengths: batch.lengths, T: T, B: B)
+        return Pass(batch: batch, v: v, head: head, probabilities: Softmax.rows(head.logits, shape.treatments))
+    }
+
+    /// The recurrent part: from `W_i v + b_i` (`[T·B, 3H]`) through the GRU and the attention to logits.
+    func headForward(gi: [Float], lengths: [Int], T: Int, B: Int) -> Head {
+        let (H, A, K) = (shape.hidden, shape.attention, shape.treatments)
+        let L = layout
+        var gruCache = GRU.Cache(T: T, B: B, H: H)
+        var att = AttentionPooling.Cache(T: T, B: B, H: H, A: A)
+        var logits = [Float](repeating: 0, count: B * K)
+        parameters.withUnsafeBufferPointer { pp in
+            let p = pp.baseAddress!
             gi.withUnsafeBufferPointer { gp in
-                GRU.forward(gi: gp.baseAddress!, whh: p + L.whh, bhh: p + L.bhh, lengths: batch.lengths, T: T, B: B, H: H, cache: &gruCache)
+                GRU.forward(gi: gp.baseAddress!, whh: p + L.whh, bhh: p + L.bhh, lengths: lengths, T: T, B: B, H: H, cache: &gruCache)
             }
             gruCache.h.withUnsafeBufferPointer { hp in
                 AttentionPooling.forward(hs: hp.baseAddress! + B * H, wa: p + L.attnW, ba: p + L.attnB, v: p + L.attnV,
-                                         lengths: batch.lengths, T: T, B: B, H: H, A: A, cache: &att)
+                                         lengths: lengths, T: T, B: B, H: H, A: A, cache: &att)
             }
             att.c.withUnsafeBufferPointer { cp in
                 logits.withUnsafeMutableBufferPointer { lp in
@@ -132,48 +154,62 @@ public struct GRUAttention: Sendable {
                 }
             }
         }
-        return Pass(batch: batch, v: v, gi: gi, gru: gruCache, attention: att, probabilities: Softmax.rows(logits, K), logits: logits)
+        return Head(lengths: lengths, T: T, B: B, gru: gruCache, attention: att, logits: logits)
+    }
+
+    /// Backward through the recurrent part: dLogits `[B, K]` → dgi `[T·B, 3H]` (overwritten; with
+    /// `sumOverBatch`, its sum over the batch, `[T, 3H]`), adding the output, attention and
+    /// recurrent weights' gradients to `grads` when it is given.
+    func headBackward(_ head: Head, dLogits: UnsafePointer<Float>, grads gr: UnsafeMutablePointer<Float>?,
+                      dgi: UnsafeMutablePointer<Float>, sumOverBatch: Bool = false) {
+        let (T, B, H, A, K) = (head.T, head.B, shape.hidden, shape.attention, shape.treatments)
+        let L = layout
+        func at(_ offset: Int) -> UnsafeMutablePointer<Float>? { gr.map { $0 + offset } }
+        var dc = [Float](repeating: 0, count: B * H)
+        var dhs = [Float](repeating: 0, count: T * B * H)
+        parameters.withUnsafeBufferPointer { pp in
+            let p = pp.baseAddress!
+            // Output layer.
+            head.attention.c.withUnsafeBufferPointer { cp in
+                dc.withUnsafeMutableBufferPointer { dcp in
+                    Linear.backward(dy: dLogits, x: cp.baseAddress!, w: p + L.outW, dw: at(L.outW), db: at(L.outB),
+                                    dx: dcp.baseAddress!, n: B, in: H, out: K)
+                }
+            }
+            // Attention pooling.
+            head.gru.h.withUnsafeBufferPointer { hp in
+                dc.withUnsafeBufferPointer { dcp in
+                    dhs.withUnsafeMutableBufferPointer { dhp in
+                        AttentionPooling.backward(dc: dcp.baseAddress!, hs: hp.baseAddress! + B * H, wa: p + L.attnW, v: p + L.attnV,
+                                                  lengths: head.lengths, T: T, B: B, H: H, A: A, cache: head.attention,
+                                                  dhs: dhp.baseAddress!, dwa: at(L.attnW), dba: at(L.attnB), dv: at(L.attnV))
+                    }
+                }
+            }
+            // GRU through time.
+            dhs.withUnsafeBufferPointer { dhp in
+                GRU.backward(dhOut: dhp.baseAddress!, whh: p + L.whh, lengths: head.lengths, T: T, B: B, H: H, cache: head.gru,
+                             dgi: dgi, sumOverBatch: sumOverBatch, dwhh: at(L.whh), dbhh: at(L.bhh))
+            }
+        }
     }
 
     /// Gradients of whatever produced `dLogits` (`[B, K]`): of every parameter (flat, in
     /// `layout`) and, when asked, of the standardized input (`[T·B·F]`, time-major).
     public func backward(_ pass: Pass, dLogits: [Float], inputGradient: Bool = false) -> (parameters: [Float], input: [Float]?) {
         let batch = pass.batch
-        let (T, B, F, E, H, A, K) = (batch.T, batch.B, shape.features, shape.embed, shape.hidden, shape.attention, shape.treatments)
+        let (T, B, F, E, H) = (batch.T, batch.B, shape.features, shape.embed, shape.hidden)
         let L = layout
         var g = [Float](repeating: 0, count: L.count)
-        var dc = [Float](repeating: 0, count: B * H)
-        var dhs = [Float](repeating: 0, count: T * B * H)
         var dgi = [Float](repeating: 0, count: T * B * 3 * H)
         var dv = [Float](repeating: 0, count: T * B * E)
         var dx: [Float]? = inputGradient ? [Float](repeating: 0, count: T * B * F) : nil
         parameters.withUnsafeBufferPointer { pp in
         g.withUnsafeMutableBufferPointer { gp in
             let p = pp.baseAddress!, gr = gp.baseAddress!
-            // Output layer.
-            pass.attention.c.withUnsafeBufferPointer { cp in
-                dLogits.withUnsafeBufferPointer { dl in
-                    dc.withUnsafeMutableBufferPointer { dcp in
-                        Linear.backward(dy: dl.baseAddress!, x: cp.baseAddress!, w: p + L.outW, dw: gr + L.outW, db: gr + L.outB,
-                                        dx: dcp.baseAddress!, n: B, in: H, out: K)
-                    }
-                }
-            }
-            // Attention pooling.
-            pass.gru.h.withUnsafeBufferPointer { hp in
-                dc.withUnsafeBufferPointer { dcp in
-                    dhs.withUnsafeMutableBufferPointer { dhp in
-                        AttentionPooling.backward(dc: dcp.baseAddress!, hs: hp.baseAddress! + B * H, wa: p + L.attnW, v: p + L.attnV,
-                                                  lengths: batch.lengths, T: T, B: B, H: H, A: A, cache: pass.attention,
-                                                  dhs: dhp.baseAddress!, dwa: gr + L.attnW, dba: gr + L.attnB, dv: gr + L.attnV)
-                    }
-                }
-            }
-            // GRU through time.
-            dhs.withUnsafeBufferPointer { dhp in
+            dLogits.withUnsafeBufferPointer { dl in
                 dgi.withUnsafeMutableBufferPointer { dgp in
-                    GRU.backward(dhOut: dhp.baseAddress!, whh: p + L.whh, lengths: batch.lengths, T: T, B: B, H: H, cache: pass.gru,
-                                 dgi: dgp.baseAddress!, dwhh: gr + L.whh, dbhh: gr + L.bhh)
+                    headBackward(pass.head, dLogits: dl.baseAddress!, grads: gr, dgi: dgp.baseAddress!)
                 }
             }
             // Input side of the GRU, then the embedding.

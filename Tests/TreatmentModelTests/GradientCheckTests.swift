@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import Testing
 @testable import TreatmentModel
@@ -129,14 +130,81 @@ import Testing
         for t in 0..<batch.T { for b in 0..<3 where t >= batch.lengths[b] { for f in 0..<6 { #expect(dx![(t * 3 + b) * 6 + f] == 0) } } }
     }
 
-    @Test func vectorExpAgreesWithFoundation() {
-        var worst: Float = 0
+    /// The straight-line shortcut (input side done for two rows, gradients summed before the
+    /// input-side products, no parameter gradients) against the plain way: every point
+    /// materialized, one forward and one full backward, the input gradients weighted and summed.
+    @Test(arguments: [UInt64(9), 10, 11])
+    mutating func pathGradientsAreTheWeightedSumOfInputGradients(seed: UInt64) {
+        let shape = ModelShape(features: 5, embed: 6, hidden: 7, attention: 4, treatments: 3)
+        let model = GRUAttention(shape: shape, seed: seed)
+        let T = 6, F = shape.features, K = shape.treatments
+        let x = random(T * F, 2), base = random(T * F, 0.5)
+        let alphas: [Float] = [0.04, 0.3, 0.5, 0.81, 1, 0], weights: [Float] = [0.1, 0.25, 0.3, 0.35, 0, 0]
+        let target = Int(seed % 3)
+        let path = model.pathGradients(from: base, to: x, alphas: alphas, weights: weights, target: target)
+
+        let points = alphas.map { a in zip(base, x).map { $0 + a * ($1 - $0) } }
+        let pass = model.forward(SequenceBatch(sequences: points, features: F))
+        var seedGrad = Softmax.probabilityGradient(probabilities: pass.probabilities, target: target, K: K)
+        for i in alphas.indices { for k in 0..<K { seedGrad[i * K + k] *= weights[i] } }
+        let dx = model.backward(pass, dLogits: seedGrad, inputGradient: true).input!
+        let B = alphas.count
+        let expected = (0..<(T * F)).map { c in (0..<B).reduce(Float(0)) { $0 + dx[((c / F) * B + $1) * F + c % F] } }
+        let scale = expected.map(abs).max()!
+        let worst = zip(path.weightedGradient, expected).map { abs($0 - $1) }.max()!
+        #expect(worst <= 1e-5 * max(scale, 1e-3), "largest difference \(worst), largest gradient \(scale)")
+        let worstP = zip(path.probabilities, pass.probabilities).map { abs($0 - $1) }.max()!
+        #expect(worstP < 1e-6, "probabilities differ by \(worstP)")
+    }
+
+    @Test func vectorSigmoidAndTanhAgreeWithFoundation() {
+        var xs: [Float] = []
         var x: Float = -30
-        while x < 30 {
-            let v = Nonlinear.exp(SIMD8(repeating: x))[0]
-            worst = max(worst, abs(v - Foundation.exp(x)) / Foundation.exp(x))
-            x += 0.0137
+        while x < 30 { xs.append(x); x += 0.0137 }
+        var s = xs, t = xs
+        rk_sigmoid(&s, xs.count)
+        rk_tanh(&t, xs.count)
+        var worstS: Float = 0, worstT: Float = 0
+        for (i, x) in xs.enumerated() {
+            let es = 1 / (1 + Foundation.exp(-x)), et = Foundation.tanh(x)
+            worstS = max(worstS, abs(s[i] - es) / es)
+            worstT = max(worstT, abs(t[i] - et))
         }
-        #expect(worst < 5e-7, "worst relative error \(worst)")
+        #expect(worstS < 1e-6, "sigmoid: worst relative error \(worstS)")
+        // tanh as 1 − 2/(e^{2x} + 1) is accurate in absolute terms (its values lie in [−1, 1]).
+        #expect(worstT < 5e-7, "tanh: worst absolute error \(worstT)")
+    }
+
+    /// The AVX2 and baseline builds of the kernels must give the same bits (the model's
+    /// reproducibility claim rests on it); where the CPU lacks AVX2 only the baseline runs.
+    @Test func kernelVariantsGiveTheSameBits() {
+        var rng = ModelRandom(seed: 11)
+        let B = 5, H = 13
+        let lengths = [3, 1, 3, 2, 3]
+        let gi = (0..<(B * 3 * H)).map { _ in rng.uniform(-4, 4) }, gh = (0..<(B * 3 * H)).map { _ in rng.uniform(-4, 4) }
+        let bhh = (0..<(3 * H)).map { _ in rng.uniform(-1, 1) }, hPrev = (0..<(B * H)).map { _ in rng.uniform(-1, 1) }
+        let dh = (0..<(B * H)).map { _ in rng.uniform(-1, 1) }
+        func run(avx2: Int32) -> [[Float]] {
+            _ = rk_select_avx2(avx2)
+            var r = [Float](repeating: 0, count: B * H), z = r, n = r, ghn = r, h = r, dprev = r
+            var dgi = [Float](repeating: 0, count: B * 3 * H), dgh = dgi
+            rk_gru_step_forward(B, H, 1, lengths, gi, gh, bhh, hPrev, &r, &z, &n, &ghn, &h)
+            rk_gru_step_backward(B, H, 1, lengths, r, z, n, ghn, hPrev, dh, &dgi, 0, &dgh, &dprev)
+            // Summed over the batch, as an explanation asks: the rows of dgi added in order.
+            var summed = [Float](repeating: 0, count: 3 * H)
+            rk_gru_step_backward(B, H, 1, lengths, r, z, n, ghn, hPrev, dh, &summed, 1, &dgh, &dprev)
+            let bySum = (0..<(3 * H)).map { j in (0..<B).reduce(Float(0)) { $0 + dgi[$1 * 3 * H + j] } }
+            #expect(summed == bySum)
+            var s = gi; rk_sigmoid(&s, s.count)
+            var t = gi; rk_tanh(&t, t.count)
+            return [r, z, n, ghn, h, dgi, dgh, dprev, s, t]
+        }
+        let baseline = run(avx2: 0)
+        let chosen = run(avx2: 1)
+        _ = rk_select_avx2(1)
+        for (a, b) in zip(baseline, chosen) { #expect(a.map(\.bitPattern) == b.map(\.bitPattern)) }
+        // A sequence past its length keeps its state and passes its gradient through.
+        #expect(Array(baseline[4][H..<(2 * H)]) == Array(hPrev[H..<(2 * H)]))
+        #expect(Array(baseline[7][H..<(2 * H)]) == Array(dh[H..<(2 * H)]))
     }
 }

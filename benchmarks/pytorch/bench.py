@@ -108,7 +108,7 @@ def main():
         ("training, sequences/s, 1 thread", r["trainSequencesPerSecond1Thread"], t["train1"], True),
         ("training, sequences/s, 2 threads", r["trainSequencesPerSecond2Threads"], t["train2"], True),
     ]
-    print(f"torch {torch.__version__}, captum, CPU; Rounds release build; single-patient timings on 1 thread (medians)")
+    print(f"torch {torch.__version__}, captum, CPU; Rounds release build ({r.get('kernels', '?')} kernels); single-patient timings on 1 thread (medians)")
     print(f"{'measurement':<48} {'Rounds':>10} {'PyTorch':>10} {'Rounds faster by':>17}")
     for name, swift, torch_v, higher_better in rows:
         ratio = swift / torch_v if higher_better else torch_v / swift

@@ -24,6 +24,8 @@ struct BenchCommand: ParsableCommand {
         var explanationMillisecondsT12: Double; var explanationMillisecondsT40: Double
         var guidelineChecksMicroseconds: Double?
         var trainSequencesPerSecond1Thread: Double; var trainSequencesPerSecond2Threads: Double
+        /// The elementwise kernels' build that ran ("avx2" or "baseline").
+        var kernels: String
     }
 
     func run() throws {
@@ -81,7 +83,8 @@ struct BenchCommand: ParsableCommand {
         let r = Result(forwardMillisecondsT12: latency(12), forwardMillisecondsT40: latency(40),
                        explanationMillisecondsT12: explanation(12), explanationMillisecondsT40: explanation(40),
                        guidelineChecksMicroseconds: guidelineMicroseconds,
-                       trainSequencesPerSecond1Thread: throughput(1), trainSequencesPerSecond2Threads: throughput(2))
+                       trainSequencesPerSecond1Thread: throughput(1), trainSequencesPerSecond2Threads: throughput(2),
+                       kernels: GRUAttention.kernelVariant)
         if json { try Output().json(r); return }
         print(String(format: "forward, one patient, 12 visits: %.3f ms (median of %d)", r.forwardMillisecondsT12, repetitions))
         print(String(format: "forward, one patient, 40 visits: %.3f ms (median of %d)", r.forwardMillisecondsT40, repetitions))
@@ -89,5 +92,6 @@ struct BenchCommand: ParsableCommand {
         if let g = r.guidelineChecksMicroseconds { print(String(format: "all guideline rules for one patient: %.1f µs (median)", g)) }
         print(String(format: "training, %d sequences of 3–40 visits, batch 32: %.0f sequences/s (1 thread), %.0f sequences/s (2 threads)",
                      examples.count, r.trainSequencesPerSecond1Thread, r.trainSequencesPerSecond2Threads))
+        print("elementwise kernels: \(r.kernels) build")
     }
 }

@@ -12,12 +12,12 @@ enum Linear {
         }
     }
 
-    /// Given dy `[n, out]`: dW `[out, in]` += dyᵀ·x, db += Σ dy, and dx `[n, in]` = dy·W
-    /// (added to dx when `accumulate`), when dx is wanted.
+    /// Given dy `[n, out]`: dW `[out, in]` += dyᵀ·x and db += Σ dy when they are wanted (an
+    /// explanation needs only dx), and dx `[n, in]` = dy·W (added to dx when `accumulate`).
     static func backward(dy: UnsafePointer<Float>, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
-                         dw: UnsafeMutablePointer<Float>, db: UnsafeMutablePointer<Float>?, dx: UnsafeMutablePointer<Float>?,
+                         dw: UnsafeMutablePointer<Float>?, db: UnsafeMutablePointer<Float>?, dx: UnsafeMutablePointer<Float>?,
                          n: Int, in inDim: Int, out outDim: Int, accumulate: Bool = false) {
-        BLAS.gemm(dy, x, dw, m: outDim, n: inDim, k: n, transA: true, beta: 1)
+        if let dw { BLAS.gemm(dy, x, dw, m: outDim, n: inDim, k: n, transA: true, beta: 1) }
         if let db {
             for i in 0..<n {
                 let row = dy + i * outDim

@@ -1,0 +1,69 @@
+// Runtime choice between the AVX2 and baseline builds of the kernels in kernels_impl.h.
+#include "CKernels.h"
+#include <stdlib.h>   // defines __GLIBC__ where the C library is glibc
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+// The vector helpers are static and inlined; passing 32-byte vectors between them in the
+// baseline build is no ABI concern.
+#pragma clang diagnostic ignored "-Wpsabi"
+#pragma STDC FP_CONTRACT OFF
+#pragma clang fp contract(off)
+
+typedef float v8f __attribute__((vector_size(32)));
+typedef int v8i __attribute__((vector_size(32)));
+typedef unsigned v8u __attribute__((vector_size(32)));
+#define SPLAT(x) ((v8f){x, x, x, x, x, x, x, x})
+
+#define RK_NAME(f) rk_base_##f
+#define RK_TARGET
+#include "kernels_impl.h"
+#undef RK_NAME
+#undef RK_TARGET
+
+#if defined(__x86_64__)
+#define RK_NAME(f) rk_avx2_##f
+#define RK_TARGET __attribute__((target("avx2")))
+#include "kernels_impl.h"
+#undef RK_NAME
+#undef RK_TARGET
+
+static int chosen = -1;   // -1 until first use; a benign race: every thread computes the same answer
+
+static int rk_cpu_has_avx2(void) { __builtin_cpu_init(); return __builtin_cpu_supports("avx2") ? 1 : 0; }
+static int rk_use_avx2(void) {
+    if (chosen < 0) chosen = rk_cpu_has_avx2();
+    return chosen;
+}
+int rk_select_avx2(int on) { chosen = on && rk_cpu_has_avx2(); return chosen; }
+#define DISPATCH(f, ...) do { if (rk_use_avx2()) rk_avx2_##f(__VA_ARGS__); else rk_base_##f(__VA_ARGS__); } while (0)
+const char *rk_variant(void) { return rk_use_avx2() ? "avx2" : "baseline"; }
+#else
+#define DISPATCH(f, ...) rk_base_##f(__VA_ARGS__)
+const char *rk_variant(void) { return "baseline"; }
+int rk_select_avx2(int on) { (void)on; return 0; }
+#endif
+
+void rk_sigmoid(float *p, long count) { DISPATCH(sigmoid_inplace, p, count); }
+void rk_tanh(float *p, long count) { DISPATCH(tanh_inplace, p, count); }
+
+void rk_gru_step_forward(long B, long H, long t, const long *lengths,
+                         const float *gi, const float *gh, const float *bhh, const float *h_prev,
+                         float *r, float *z, float *n, float *ghn, float *h) {
+    DISPATCH(gru_step_forward, B, H, t, lengths, gi, gh, bhh, h_prev, r, z, n, ghn, h);
+}
+
+void rk_gru_step_backward(long B, long H, long t, const long *lengths,
+                          const float *r, const float *z, const float *n, const float *ghn,
+                          const float *h_prev, const float *dh,
+                          float *dgi, int sum_dgi, float *dgh, float *dprev) {
+    DISPATCH(gru_step_backward, B, H, t, lengths, r, z, n, ghn, h_prev, dh, dgi, sum_dgi, dgh, dprev);
+}
+
+void rk_keep_buffers_in_heap(void) {
+#if defined(__GLIBC__)
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 64 << 20);
+#endif
+}
