@@ -14,7 +14,25 @@ struct RoundsProcess {
 
     let db: String
 
-    init() { db = TestSupport.temporaryDirectory().appendingPathComponent("rounds.sqlite").path }
+    /// A fresh store; with `demo`, a copy of one that holds the default synthetic demo cohort.
+    init(demo: Bool = false) {
+        db = TestSupport.temporaryDirectory().appendingPathComponent("rounds.sqlite").path
+        if demo {
+            let fm = FileManager.default
+            try! fm.copyItem(atPath: Self.demoTemplate, toPath: db)
+            try! fm.copyItem(atPath: Self.demoTemplate + ".site-key", toPath: db + ".site-key")
+        }
+    }
+
+    /// The default demo cohort (20,000 patients) takes the debug executable about 16 s to
+    /// generate: it is generated once per test run, the way a first start does, and copied for
+    /// each test that wants it (`anEmptyStoreGetsTheSyntheticDemoCohort` tests the first start itself).
+    static let demoTemplate: String = {
+        let template = RoundsProcess()
+        let r = try! template.run(["patients", "--limit", "0"])
+        precondition(r.status == 0 && r.stderr.contains("generating the synthetic demo cohort"), "demo template: \(r.stderr)")
+        return template.db
+    }()
 
     struct Result { var status: Int32; var stdout: String; var stderr: String; var maxRSSKiB: Int }
 
@@ -104,14 +122,14 @@ struct RoundsProcess {
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stderr.contains("generating the synthetic demo cohort"))
         #expect(r.stdout.contains("demo-00001"))
-        #expect(r.stdout.contains("showing 3 of 5000"))
+        #expect(r.stdout.contains("showing 3 of 20000"))
         #expect(r.stdout.contains("synthetic"))
         let again = try rounds.run(["patients", "--condition", "heart_failure", "--limit", "0", "--json"])
         #expect(!again.stderr.contains("generating"))
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [[String: Any]])
         #expect(!rows.isEmpty && rows.allSatisfy { ($0["conditions"] as? [String])?.contains("heart_failure") == true })
         let info = try rounds.run(["cohort"])
-        #expect(info.stdout.contains("5000 patients"))
+        #expect(info.stdout.contains("20000 patients"))
     }
 
     @Test func mistakesGetClearMessages() throws {

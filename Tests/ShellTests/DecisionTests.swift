@@ -11,7 +11,7 @@ import TreatmentModel
     }
 
     @Test func decisionsNeedASignedInClinicianAndLeaveTheStoreAloneWithout() throws {
-        let rounds = RoundsProcess()
+        let rounds = RoundsProcess(demo: true)
         let r = try rounds.run(["accept", "--patient", "demo-00029"])
         #expect(r.status != 0 && r.stderr.contains("no clinician signed in"), "\(r.stderr)")
         let h = try rounds.run(["history", "--patient", "demo-00029", "--json"])
@@ -19,7 +19,7 @@ import TreatmentModel
     }
 
     @Test func theStoredInputReproducesTheDistributionBitForBit() throws {
-        let rounds = RoundsProcess()
+        let rounds = RoundsProcess(demo: true)
         let r = try rounds.run(["accept", "--patient", "demo-00038", "--clinician", "dr-lee", "--role", "physician", "--json"])
         #expect(r.status == 0, "\(r.stderr)")
         let d = try decode(r.stdout)
@@ -33,7 +33,7 @@ import TreatmentModel
     }
 
     @Test func aShellSessionSignsInOverridesAndListsTheHistory() throws {
-        let rounds = RoundsProcess()
+        let rounds = RoundsProcess(demo: true)
         let script = """
             signin dr-okafor --as pharmacist
             load demo-00003
@@ -59,7 +59,7 @@ import TreatmentModel
     }
 
     @Test func aContraindicatedChoiceNeedsConfirmationAndANoteAndIsFlagged() throws {
-        let rounds = RoundsProcess()
+        let rounds = RoundsProcess(demo: true)
         // demo-00029's eGFR is under 30: metformin is contraindicated.
         let refused = try rounds.run(["override", "metformin", "--reason", "clinical-judgement", "--patient", "demo-00029", "--clinician", "dr-lee"])
         #expect(refused.status != 0 && refused.stderr.contains("contraindicated") && refused.stderr.contains("Nothing was recorded"))
@@ -79,7 +79,7 @@ import TreatmentModel
     /// Kills shells that are recording decisions at random moments, many times: every decision
     /// is whole or absent, and the chain always verifies.
     @Test func killedWhileRecordingNothingIsHalfWritten() throws {
-        let rounds = RoundsProcess()
+        let rounds = RoundsProcess(demo: true)
         _ = try rounds.run(["patients", "--limit", "1"])  // the demo cohort, before the clock starts
         let lines = (1...400).map { "accept --patient demo-\(String(format: "%05d", $0)) --note kill-test" }.joined(separator: "\n") + "\n"
         var generator = SystemRandomNumberGenerator()
@@ -109,7 +109,7 @@ import TreatmentModel
     }
 
     @Test func twoShellsRecordingAtOnceLoseNothing() throws {
-        let rounds = RoundsProcess()
+        let rounds = RoundsProcess(demo: true)
         _ = try rounds.run(["patients", "--limit", "1"])
         let group = DispatchGroup()
         nonisolated(unsafe) var statuses: [Int32] = [0, 0]
@@ -130,7 +130,7 @@ import TreatmentModel
     }
 
     @Test func verifyAndExportFromTheCommandLine() throws {
-        let rounds = RoundsProcess()
+        let rounds = RoundsProcess(demo: true)
         #expect(try rounds.run(["accept", "--patient", "demo-00066", "--clinician", "dr-lee"]).status == 0)
         let dir = TestSupport.temporaryDirectory("rounds-cli-export")
         for format in ["jsonl", "csv", "fhir", "cds-hooks"] {

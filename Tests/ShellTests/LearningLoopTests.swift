@@ -5,7 +5,7 @@ import TestSupport
 
 @Suite(.serialized) struct LearningLoopTests {
     @Test func learningFromNoDecisionsSaysThereIsTooLittle() throws {
-        let rounds = RoundsProcess()
+        let rounds = RoundsProcess(demo: true)
         let r = try rounds.run(["learn"])
         #expect(r.status != 0 && r.stderr.contains("too little to learn from: 0 usable decisions"), "\(r.stderr)")
         // Three decisions by one clinician are still too few.
@@ -22,7 +22,7 @@ import TestSupport
         let dir = TestSupport.temporaryDirectory("rounds-simulate")
         let sim = dir.appendingPathComponent("sim.sqlite").path
         let rounds = RoundsProcess()
-        let r = try rounds.run(["simulate", "--decisions", "400", "--learn-every", "200", "--panel", "300", "--sim-db", sim, "--json"])
+        let r = try rounds.run(["simulate", "--decisions", "400", "--learn-every", "200", "--panel", "300", "--cohort", "5000", "--sim-db", sim, "--json"])
         #expect(r.status == 0, "\(r.stderr)")
         struct Block: Decodable { var panelAgreement: Double; var panelUtility: Double; var learned: String? }
         struct View: Decodable { var blocks: [Block]; var finalPanelAgreement: Double; var finalPanelUtility: Double; var synthetic: Bool }

@@ -26,6 +26,7 @@ import TestSupport
     @Test func theShippedModelMatchesItsCard() throws {
         let r = try RoundsProcess().run(["model", "--json"])
         #expect(r.status == 0, "\(r.stderr)")
+        #expect(!r.stderr.contains("generating"), "showing the model needs no patients")
         let summary = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         let sha = try #require(summary["sha256"] as? String)
         let card = try String(contentsOf: TestSupport.knowledgeDirectory.appendingPathComponent("models/default.md"), encoding: .utf8)

@@ -11,7 +11,7 @@ import TestSupport
 
     @Test func everySessionPassesItsChecks() throws {
         #expect(Self.sessions.count >= 5)
-        let rounds = RoundsProcess()
+        let rounds = RoundsProcess(demo: true)
         for file in Self.sessions {
             let r = try rounds.run(["run", "--check", file.path])
             #expect(r.status == 0, "\(file.lastPathComponent): \(r.stderr)")

@@ -46,7 +46,7 @@ struct Show: SessionCommand {
 
     /// From the system shell, showing a model file opens no store.
     func run() throws {
-        guard file != nil else { return try run(in: Session(context: Context(global), interactive: false)) }
+        guard file != nil else { return try run(in: Session(context: Context(global, seedDemo: false), interactive: false)) }
         do { try show(pack: KnowledgePack(directory: KnowledgePack.locate(explicit: global.knowledge)), out: Output(), inUse: nil) } catch let e as KnowledgeError { throw ValidationError(e.description) }
     }
 
@@ -80,6 +80,7 @@ struct Show: SessionCommand {
 
 /// `model list`: the pack's default and every learned version, the one in use marked.
 struct List: SessionCommand {
+    static let needsPatients = false
     static let configuration = CommandConfiguration(commandName: "list", abstract: "The default model and the versions learned from decisions, the one in use marked.")
     @OptionGroup var global: GlobalOptions
     @Flag(help: "Print as JSON.") var json = false
@@ -102,6 +103,7 @@ struct List: SessionCommand {
 
 /// `model use VERSION|default`: activates a version, or goes back to the default (a rollback).
 struct Use: SessionCommand {
+    static let needsPatients = false
     static let configuration = CommandConfiguration(commandName: "use", abstract: "Put a learned model version in use, or `default` for the knowledge pack's model (audited).")
     @OptionGroup var global: GlobalOptions
     @Argument(help: ArgumentHelp("A version number from `model list`, or `default`.", valueName: "version")) var version: String

@@ -20,14 +20,15 @@ struct SimulateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate",
         abstract: "Run the decide–learn loop on the synthetic cohort with a simulated clinician, and print the learning curve.",
-        discussion: "Runs in a new store (--sim-db, default a temporary folder) holding the demo cohort. Decisions are recorded exactly as a clinician's are; every --learn-every decisions `learn --activate` runs. Starts from a deliberately weakened model (trained on --weak-fraction of the training patients) unless --start says otherwise.")
+        discussion: "Runs in a new store (--sim-db, default a temporary folder) holding the demo cohort. Decisions are recorded exactly as a clinician's are; every --learn-every decisions `learn --activate` runs. Starts from a deliberately weakened model (trained on --weak-patients of the training patients) unless --start says otherwise.")
 
     @OptionGroup var global: GlobalOptions
     @Option(help: "Decisions to simulate.") var decisions = 1000
     @Option(help: "Learn after every this many decisions.") var learnEvery = 200
     @Option(help: "How often the simulated clinician departs from its preferred option.") var errorRate = 0.2
-    @Option(help: ArgumentHelp("weak (trained on --weak-fraction of the training patients), default (the pack's model), or a model file.", valueName: "model")) var start = "weak"
-    @Option(help: "Share of the training patients the weakened model learns from.") var weakFraction = 0.01
+    @Option(help: ArgumentHelp("weak (trained on --weak-patients of the training patients), default (the pack's model), or a model file.", valueName: "model")) var start = "weak"
+    @Option(help: ArgumentHelp("Training patients the weakened model learns from.", valueName: "n")) var weakPatients = 35
+    @Option(help: ArgumentHelp("Patients in the simulation's synthetic cohort (default: the demo cohort's size).", valueName: "n")) var cohort = CohortGenerator.defaultSize
     @Option(help: "Held-out patients on which every block's model is scored.") var panel = 300
     @Option(help: ArgumentHelp("The simulation's store (default: a new one in a temporary folder).", valueName: "path")) var simDb: String?
     @Option(help: "Random seed of the simulated clinician and the patient order.") var seed: UInt64 = 17
@@ -37,8 +38,8 @@ struct SimulateCommand: ParsableCommand {
     @Flag(help: "Print the learning curve as JSON.") var json = false
 
     func validate() throws {
-        guard decisions >= 1, learnEvery >= 1, (0...1).contains(errorRate), weakFraction > 0, weakFraction <= 1, panel >= 0 else {
-            throw ValidationError("decisions and --learn-every must be positive, --error-rate in [0, 1], --weak-fraction in (0, 1]")
+        guard decisions >= 1, learnEvery >= 1, (0...1).contains(errorRate), weakPatients >= 2, cohort >= 100, panel >= 0 else {
+            throw ValidationError("decisions and --learn-every must be positive, --error-rate in [0, 1], --weak-patients at least 2, --cohort at least 100")
         }
     }
 
@@ -54,10 +55,12 @@ struct SimulateCommand: ParsableCommand {
         if FileManager.default.fileExists(atPath: path) { throw ValidationError("\(path) exists: --sim-db names a new store for the simulation") }
         var args = ["--db", path, "--clinician", "sim-clinician", "--role", "simulated"]
         if let k = global.knowledge { args += ["--knowledge", k] }
-        let ctx = try Context(GlobalOptions.parse(args))
+        let ctx = try Context(GlobalOptions.parse(args), seedDemo: false)
         let session = Session(context: ctx, interactive: false)
         let out = ctx.out
-        out.note("Simulation store: \(path) (synthetic demo cohort; the simulated clinician is `sim-clinician`).")
+        let seconds = try CohortWriter(pack: ctx.pack, store: ctx.store).generate(size: cohort, seed: CohortGenerator.defaultSeed)
+        try ctx.audit(.cohortGenerated, action: "C", detail: ["size": String(cohort), "seed": String(CohortGenerator.defaultSeed)])
+        out.note(String(format: "Simulation store: %@ (%d synthetic patients in %.1f s; the simulated clinician is `sim-clinician`).", path, cohort, seconds))
         let data = try ModelData.load(ctx, seed: TrainingConfig().seed)
         let treatments = ctx.pack.treatments.ids
 
@@ -66,12 +69,12 @@ struct SimulateCommand: ParsableCommand {
             let model: ModelFile
             if start == "weak" {
                 let patients = Array(Set(data.train.examples.map(\.patientID))).sorted()
-                let keep = Set(patients.prefix(max(2, Int(Double(patients.count) * weakFraction))))
+                let keep = Set(patients.prefix(weakPatients))
                 let weakTrain = Dataset(examples: data.train.examples.filter { keep.contains($0.patientID) }, features: data.train.features, treatments: data.train.treatments)
                 out.note("Training the weakened starting model on \(keep.count) of \(patients.count) training patients…")
                 let trained = Trainer(config: TrainingConfig()).train(train: weakTrain, validation: data.validation).model
                 model = ModelFile(model: trained, features: data.train.features, treatments: treatments,
-                                  extra: ["version": "weak-\(Int(weakFraction * 100))pct", "data": "synthetic demo cohort (not real patients), \(keep.count) training patients"])
+                                  extra: ["version": "weak-\(keep.count)", "data": "synthetic demo cohort (not real patients), \(keep.count) training patients"])
             } else {
                 model = try DefaultModel.load(path: start, pack: ctx.pack).file
             }

@@ -87,10 +87,15 @@ final class Session {
 protocol SessionCommand: ParsableCommand {
     var global: GlobalOptions { get }
     func run(in session: Session) throws
+    /// Whether, run from the system shell on an empty store, it first generates the demo cohort
+    /// (the commands that look at patients do; those about the model alone do not).
+    static var needsPatients: Bool { get }
 }
 
 extension SessionCommand {
+    static var needsPatients: Bool { true }
+
     func run() throws {
-        try run(in: Session(context: Context(global), interactive: false))
+        try run(in: Session(context: Context(global, seedDemo: Self.needsPatients), interactive: false))
     }
 }
