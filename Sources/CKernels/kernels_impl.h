@@ -1,63 +1,64 @@
 // The kernel bodies, included by kernels.c once per instruction set. RK_NAME(f) names this
-// variant's copy of f and RK_TARGET is its target attribute (empty for the baseline).
+// variant's copy of f, RK_TARGET is its target attribute (empty for the baseline), VW its vector
+// width in floats and VF/VI/VU the float, int and unsigned vectors of that width.
 // Arithmetic is written operation by operation as TreatmentModel's Swift reference of each
 // formula; with contraction off, every variant rounds identically.
 
-static inline RK_TARGET v8f RK_NAME(load)(const float *p, long m) {
-    v8f v = {0, 0, 0, 0, 0, 0, 0, 0};
-    if (m == 8) { __builtin_memcpy(&v, p, sizeof v); return v; }
+static inline RK_TARGET VF RK_NAME(load)(const float *p, long m) {
+    VF v = {0};
+    if (m == VW) { __builtin_memcpy(&v, p, sizeof v); return v; }
     for (long l = 0; l < m; l++) v[l] = p[l];
     return v;
 }
 
-static inline RK_TARGET void RK_NAME(store)(v8f v, float *p, long m) {
-    if (m == 8) { __builtin_memcpy(p, &v, sizeof v); return; }
+static inline RK_TARGET void RK_NAME(store)(VF v, float *p, long m) {
+    if (m == VW) { __builtin_memcpy(p, &v, sizeof v); return; }
     for (long l = 0; l < m; l++) p[l] = v[l];
 }
 
-static inline RK_TARGET v8f RK_NAME(select)(v8i mask, v8f a, v8f b) {
-    return (v8f)(((v8i)a & mask) | ((v8i)b & ~mask));
+static inline RK_TARGET VF RK_NAME(select)(VI mask, VF a, VF b) {
+    return (VF)(((VI)a & mask) | ((VI)b & ~mask));
 }
 
 /// e^x: Cephes-style range reduction and polynomial (relative error about 2e-7), clamped to
 /// [−87.3, 88.3]; NaN stays NaN.
-static inline RK_TARGET v8f RK_NAME(exp)(v8f x) {
-    const v8f lo = SPLAT(-87.3f), hi = SPLAT(88.3f);
-    x = RK_NAME(select)((v8i)(x < lo), lo, x);
-    x = RK_NAME(select)((v8i)(x > hi), hi, x);
+static inline RK_TARGET VF RK_NAME(exp)(VF x) {
+    const VF lo = SPLAT(-87.3f), hi = SPLAT(88.3f);
+    x = RK_NAME(select)((VI)(x < lo), lo, x);
+    x = RK_NAME(select)((VI)(x > hi), hi, x);
     // n = round(x / ln 2) by adding 1.5·2^23 (ties to even), r = x − n ln 2 with ln 2 in two parts.
-    const v8f magic = SPLAT(12582912.0f);
-    v8f shifted = x * SPLAT(1.44269504088896341f) + magic;
-    v8f n = shifted - magic;
-    v8f r = x - n * SPLAT(0.693359375f);
+    const VF magic = SPLAT(12582912.0f);
+    VF shifted = x * SPLAT(1.44269504088896341f) + magic;
+    VF n = shifted - magic;
+    VF r = x - n * SPLAT(0.693359375f);
     r = r - n * SPLAT(-2.12194440e-4f);
-    v8f p = SPLAT(1.9875691500e-4f);
+    VF p = SPLAT(1.9875691500e-4f);
     p = p * r + SPLAT(1.3981999507e-3f);
     p = p * r + SPLAT(8.3334519073e-3f);
     p = p * r + SPLAT(4.1665795894e-2f);
     p = p * r + SPLAT(1.6666665459e-1f);
     p = p * r + SPLAT(5.0000001201e-1f);
-    v8f r2 = r * r;
-    v8f y = p * r2 + r + SPLAT(1.0f);
+    VF r2 = r * r;
+    VF y = p * r2 + r + SPLAT(1.0f);
     // Scale by 2^n through the exponent bits.
-    v8u ni = (v8u)shifted - (v8u){0x4B400000u, 0x4B400000u, 0x4B400000u, 0x4B400000u, 0x4B400000u, 0x4B400000u, 0x4B400000u, 0x4B400000u};
-    v8u bits = (ni + 127u) << 23;
-    return y * (v8f)bits;
+    VU ni = (VU)shifted - ((VU){0} + 0x4B400000u);
+    VU bits = (ni + 127u) << 23;
+    return y * (VF)bits;
 }
 
-static inline RK_TARGET v8f RK_NAME(sigmoid)(v8f x) { return SPLAT(1.0f) / (SPLAT(1.0f) + RK_NAME(exp)(-x)); }
-static inline RK_TARGET v8f RK_NAME(tanh)(v8f x) { return SPLAT(1.0f) - SPLAT(2.0f) / (RK_NAME(exp)(x + x) + SPLAT(1.0f)); }
+static inline RK_TARGET VF RK_NAME(sigmoid)(VF x) { return SPLAT(1.0f) / (SPLAT(1.0f) + RK_NAME(exp)(-x)); }
+static inline RK_TARGET VF RK_NAME(tanh)(VF x) { return SPLAT(1.0f) - SPLAT(2.0f) / (RK_NAME(exp)(x + x) + SPLAT(1.0f)); }
 
 static RK_TARGET void RK_NAME(sigmoid_inplace)(float *p, long count) {
-    for (long i = 0; i < count; i += 8) {
-        long m = count - i < 8 ? count - i : 8;
+    for (long i = 0; i < count; i += VW) {
+        long m = count - i < VW ? count - i : VW;
         RK_NAME(store)(RK_NAME(sigmoid)(RK_NAME(load)(p + i, m)), p + i, m);
     }
 }
 
 static RK_TARGET void RK_NAME(tanh_inplace)(float *p, long count) {
-    for (long i = 0; i < count; i += 8) {
-        long m = count - i < 8 ? count - i : 8;
+    for (long i = 0; i < count; i += VW) {
+        long m = count - i < VW ? count - i : VW;
         RK_NAME(store)(RK_NAME(tanh)(RK_NAME(load)(p + i, m)), p + i, m);
     }
 }
@@ -65,28 +66,28 @@ static RK_TARGET void RK_NAME(tanh_inplace)(float *p, long count) {
 static RK_TARGET void RK_NAME(gru_step_forward)(long B, long H, long t, const long *lengths,
                                                 const float *gi, const float *gh, const float *bhh, const float *h_prev,
                                                 float *r, float *z, float *n, float *ghn, float *h) {
-    const v8f one = SPLAT(1.0f);
+    const VF one = SPLAT(1.0f);
     for (long b = 0; b < B; b++) {
         const long o = b * H, g = b * 3 * H;
         if (t >= lengths[b]) { __builtin_memcpy(h + o, h_prev + o, sizeof(float) * H); continue; }
         // In three sweeps over the row (r and z; n; h), so that the iterations of each sweep are
         // independent and the processor overlaps their long exp-and-divide chains.
-        for (long j = 0; j < H; j += 8) {
-            long m = H - j < 8 ? H - j : 8;
-            v8f ghr = RK_NAME(load)(gh + g + j, m) + RK_NAME(load)(bhh + j, m);
-            v8f ghz = RK_NAME(load)(gh + g + H + j, m) + RK_NAME(load)(bhh + H + j, m);
+        for (long j = 0; j < H; j += VW) {
+            long m = H - j < VW ? H - j : VW;
+            VF ghr = RK_NAME(load)(gh + g + j, m) + RK_NAME(load)(bhh + j, m);
+            VF ghz = RK_NAME(load)(gh + g + H + j, m) + RK_NAME(load)(bhh + H + j, m);
             RK_NAME(store)(RK_NAME(sigmoid)(RK_NAME(load)(gi + g + j, m) + ghr), r + o + j, m);
             RK_NAME(store)(RK_NAME(sigmoid)(RK_NAME(load)(gi + g + H + j, m) + ghz), z + o + j, m);
         }
-        for (long j = 0; j < H; j += 8) {
-            long m = H - j < 8 ? H - j : 8;
-            v8f ghnv = RK_NAME(load)(gh + g + 2 * H + j, m) + RK_NAME(load)(bhh + 2 * H + j, m);
+        for (long j = 0; j < H; j += VW) {
+            long m = H - j < VW ? H - j : VW;
+            VF ghnv = RK_NAME(load)(gh + g + 2 * H + j, m) + RK_NAME(load)(bhh + 2 * H + j, m);
             RK_NAME(store)(ghnv, ghn + o + j, m);
             RK_NAME(store)(RK_NAME(tanh)(RK_NAME(load)(gi + g + 2 * H + j, m) + RK_NAME(load)(r + o + j, m) * ghnv), n + o + j, m);
         }
-        for (long j = 0; j < H; j += 8) {
-            long m = H - j < 8 ? H - j : 8;
-            v8f zv = RK_NAME(load)(z + o + j, m), nv = RK_NAME(load)(n + o + j, m);
+        for (long j = 0; j < H; j += VW) {
+            long m = H - j < VW ? H - j : VW;
+            VF zv = RK_NAME(load)(z + o + j, m), nv = RK_NAME(load)(n + o + j, m);
             RK_NAME(store)((one - zv) * nv + zv * RK_NAME(load)(h_prev + o + j, m), h + o + j, m);
         }
     }
@@ -96,7 +97,7 @@ static RK_TARGET void RK_NAME(gru_step_backward)(long B, long H, long t, const l
                                                  const float *r, const float *z, const float *n, const float *ghn,
                                                  const float *h_prev, const float *dh,
                                                  float *dgi, int sum_dgi, float *dgh, float *dprev) {
-    const v8f one = SPLAT(1.0f);
+    const VF one = SPLAT(1.0f);
     for (long b = 0; b < B; b++) {
         const long o = b * H, g = b * 3 * H;
         float *dgib = sum_dgi ? dgi : dgi + g;
@@ -106,17 +107,17 @@ static RK_TARGET void RK_NAME(gru_step_backward)(long B, long H, long t, const l
             __builtin_memcpy(dprev + o, dh + o, sizeof(float) * H);
             continue;
         }
-        for (long j = 0; j < H; j += 8) {
-            long m = H - j < 8 ? H - j : 8;
-            v8f rv = RK_NAME(load)(r + o + j, m), zv = RK_NAME(load)(z + o + j, m);
-            v8f nv = RK_NAME(load)(n + o + j, m), gv = RK_NAME(load)(ghn + o + j, m);
-            v8f hp = RK_NAME(load)(h_prev + o + j, m), d = RK_NAME(load)(dh + o + j, m);
-            v8f dn = d * (one - zv);
-            v8f dz = d * (hp - nv);
-            v8f dan = dn * (one - nv * nv);
-            v8f dr = dan * gv;
-            v8f dpr = dr * rv * (one - rv);
-            v8f dpz = dz * zv * (one - zv);
+        for (long j = 0; j < H; j += VW) {
+            long m = H - j < VW ? H - j : VW;
+            VF rv = RK_NAME(load)(r + o + j, m), zv = RK_NAME(load)(z + o + j, m);
+            VF nv = RK_NAME(load)(n + o + j, m), gv = RK_NAME(load)(ghn + o + j, m);
+            VF hp = RK_NAME(load)(h_prev + o + j, m), d = RK_NAME(load)(dh + o + j, m);
+            VF dn = d * (one - zv);
+            VF dz = d * (hp - nv);
+            VF dan = dn * (one - nv * nv);
+            VF dr = dan * gv;
+            VF dpr = dr * rv * (one - rv);
+            VF dpz = dz * zv * (one - zv);
             if (sum_dgi) {
                 RK_NAME(store)(RK_NAME(load)(dgib + j, m) + dpr, dgib + j, m);
                 RK_NAME(store)(RK_NAME(load)(dgib + H + j, m) + dpz, dgib + H + j, m);

@@ -1,8 +1,8 @@
-// Elementwise kernels of the treatment model, in C so that each can be compiled for AVX2 as
-// well as for the baseline instruction set and chosen at run time (Swift compiles a module for
-// one target CPU only). Both variants do the same IEEE operations in the same order, without
-// fused multiply-adds, so they give the same bits; the AVX2 one does eight lanes per instruction
-// where the baseline does four.
+// Elementwise kernels of the treatment model, in C so that each can be compiled for AVX-512 and
+// AVX2 as well as for the baseline instruction set and chosen at run time (Swift compiles a
+// module for one target CPU only). All variants do the same IEEE operations in the same order,
+// without fused multiply-adds, so they give the same bits; AVX-512 does sixteen lanes per
+// instruction, AVX2 eight, the baseline four.
 //
 // Layouts follow TreatmentModel's GRU and AttentionPooling: rows of a batch are contiguous,
 // gates ordered r, z, n as in PyTorch.
@@ -33,11 +33,11 @@ void rk_gru_step_backward(long B, long H, long t, const long *lengths,
                           const float *h_prev, const float *dh,
                           float *dgi, int sum_dgi, float *dgh, float *dprev);
 
-/// Which variant runs: "avx2" (on CPUs that have it) or "baseline".
+/// Which variant runs: "avx512", "avx2" (the best the CPU has) or "baseline".
 const char *rk_variant(void);
-/// Chooses the variant: 1 for AVX2 (refused, returning 0, where the CPU lacks it), 0 for the
-/// baseline. Tests use it to hold the two to the same bits.
-int rk_select_avx2(int on);
+/// Chooses the variant: 0 baseline, 1 AVX2, 2 AVX-512, capped at what the CPU has; returns the
+/// level chosen. Tests use it to hold the variants to the same bits.
+int rk_select(int level);
 
 /// Process memory policy for the model's working buffers (glibc only; elsewhere nothing):
 /// serve allocations up to 32 MB from the heap and keep up to 64 MB of freed heap. glibc maps
