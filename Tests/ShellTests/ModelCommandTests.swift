@@ -45,4 +45,16 @@ import TestSupport
         let missing = try rounds.run(["evaluate", "--no-demo", "--model", "/no/such/model.safetensors"])
         #expect(missing.status != 0 && missing.stderr.contains("/no/such/model.safetensors"))
     }
+
+    /// `bench --kernels` measures the build it names, and refuses one that does not exist.
+    @Test func benchRunsTheChosenKernels() throws {
+        let rounds = RoundsProcess()
+        let r = try rounds.run(["bench", "--kernels", "baseline", "--repetitions", "1", "--sequences", "32", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let result = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        #expect(result["kernels"] as? String == "baseline")
+        #expect((result["explanationMillisecondsT40"] as? Double ?? 0) > 0)
+        let bad = try rounds.run(["bench", "--kernels", "sse9"])
+        #expect(bad.status != 0 && bad.stderr.contains("--kernels takes one of baseline, avx2, avx512"))
+    }
 }

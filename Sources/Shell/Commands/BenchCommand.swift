@@ -17,6 +17,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Sequences in the training-throughput measurement.") var sequences: Int = 2048
     @Option(help: ArgumentHelp("Instead, measure the audit log: append this many entries to a new store, verify, export and verify the export.", valueName: "n"))
     var audit: Int?
+    @Option(help: ArgumentHelp("The build of the elementwise kernels to measure: baseline, avx2 or avx512 (default: the best this CPU has).", valueName: "build"))
+    var kernels: String?
     @Flag(help: "Print as JSON.") var json = false
 
     struct Result: Codable {
@@ -34,6 +36,10 @@ struct BenchCommand: ParsableCommand {
             let r = try AuditBench.run(entries: n)
             if json { try Output().json(r) } else { r.print() }
             return
+        }
+        if let k = kernels {
+            guard GRUAttention.kernelVariants.contains(k) else { throw ValidationError("--kernels takes one of \(GRUAttention.kernelVariants.joined(separator: ", "))") }
+            guard GRUAttention.useKernels(k) else { throw ValidationError("this CPU cannot run the \(k) kernels (it runs \(GRUAttention.kernelVariant))") }
         }
         let shape = ModelShape(features: 42, embed: 32, hidden: 64, attention: 32, treatments: 8)
         let model = GRUAttention(shape: shape, seed: 1)
