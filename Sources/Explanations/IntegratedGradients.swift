@@ -5,10 +5,10 @@ import TreatmentModel
 /// respect to the standardized input the model saw, as Captum's `IntegratedGradients` computes
 /// them: attribution = (x − baseline) · Σ_i weight_i · ∂p_k/∂x at baseline + alpha_i (x − baseline).
 /// All the path points go through one batched forward and backward pass (`pathGradients`).
-public struct IntegratedGradients: Sendable {
-    public let model: GRUAttention
+public struct IntegratedGradients<Model: PathDifferentiable>: Sendable {
+    public let model: Model
 
-    public init(model: GRUAttention) { self.model = model }
+    public init(model: Model) { self.model = model }
 
     public struct Result: Sendable {
         /// `[T·F]`, visit-major, the same layout as the input.
@@ -27,7 +27,7 @@ public struct IntegratedGradients: Sendable {
 
     /// IG of `target` for the standardized sequence `x` (`[T·F]`) against `baseline` (zeros by default).
     public func attribute(_ x: [Float], target: Int, baseline: [Float]? = nil, rule: IntegrationRule = .gaussLegendre, steps: Int = 50) -> Result {
-        let F = model.shape.features, K = model.shape.treatments
+        let F = model.featuresPerVisit, K = model.outputs
         let base = baseline ?? [Float](repeating: 0, count: x.count)
         precondition(base.count == x.count && x.count % F == 0, "input and baseline must be T × F")
         let (alphas, weights) = rule.points(steps)

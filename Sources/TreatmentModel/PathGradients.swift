@@ -6,6 +6,11 @@ public struct PathGradients: Sendable {
     public var probabilities: [Float]
     /// `[T·F]`, visit-major like the input: Σ_i w_i ∂p_k/∂x evaluated at x(α_i).
     public var weightedGradient: [Float]
+
+    public init(probabilities: [Float], weightedGradient: [Float]) {
+        self.probabilities = probabilities
+        self.weightedGradient = weightedGradient
+    }
 }
 
 extension GRUAttention {

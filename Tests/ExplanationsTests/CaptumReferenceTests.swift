@@ -97,6 +97,50 @@ import Cohort
     }
 }
 
+/// A model linear in its input, output k = W_k · x + b_k, whose gradient at every point is W_k:
+/// integrated gradients must give exactly (x − baseline) · W_k (times the rule's weight sum).
+/// The gradient is formed point by point, as any model's would be.
+struct LinearScores: PathDifferentiable {
+    let featuresPerVisit: Int
+    let outputs: Int
+    let w: [[Float]]
+    let b: [Float]
+
+    func pathGradients(from: [Float], to: [Float], alphas: [Float], weights: [Float], target: Int) -> PathGradients {
+        var values: [Float] = []
+        var gradient = [Float](repeating: 0, count: from.count)
+        for (a, weight) in zip(alphas, weights) {
+            let point = zip(from, to).map { $0 + a * ($1 - $0) }
+            for k in 0..<outputs { values.append(zip(w[k], point).reduce(b[k]) { $0 + $1.0 * $1.1 }) }
+            for i in gradient.indices { gradient[i] += weight * w[target][i] }
+        }
+        return PathGradients(probabilities: values, weightedGradient: gradient)
+    }
+}
+
+@Suite struct LinearModelTests {
+    @Test(arguments: IntegrationRule.allCases)
+    func integratedGradientsOfALinearModelAreInputTimesWeight(rule: IntegrationRule) {
+        var rng = ModelRandom(seed: 21)
+        let F = 4, T = 3, K = 2
+        let model = LinearScores(featuresPerVisit: F, outputs: K, w: (0..<K).map { _ in (0..<(T * F)).map { _ in rng.uniform(-1, 1) } },
+                                 b: [0.3, -0.2])
+        let x = (0..<(T * F)).map { _ in rng.uniform(-2, 2) }, base = (0..<(T * F)).map { _ in rng.uniform(-1, 1) }
+        let steps = 50
+        let r = IntegratedGradients(model: model).attribute(x, target: 1, baseline: base, rule: rule, steps: steps)
+        // Captum's trapezoid weights sum to (n − 1)/n; the other rules' to 1.
+        let total = rule.points(steps).weights.reduce(0, +)
+        #expect(abs(total - (rule == .riemannTrapezoid ? Double(steps - 1) / Double(steps) : 1)) < 1e-12)
+        for i in x.indices {
+            let exact = Double(x[i] - base[i]) * Double(model.w[1][i]) * total
+            #expect(abs(r.attributions[i] - exact) <= 1e-6 * max(abs(exact), 1e-3), "\(rule.rawValue) [\(i)]: \(r.attributions[i]) vs \(exact)")
+        }
+        let change = zip(model.w[1], zip(x, base)).reduce(0.0) { $0 + Double($1.0) * Double($1.1.0 - $1.1.1) }
+        #expect(abs(r.change - change) < 1e-5)
+        if rule != .riemannTrapezoid { #expect(abs(r.delta) < 1e-5, "\(rule.rawValue): delta \(r.delta)") }
+    }
+}
+
 /// Completeness of the shipped model's explanations on demo-cohort patients.
 @Suite struct ShippedModelCompletenessTests {
     @Test func withinOnePercentOnCohortPatients() throws {
