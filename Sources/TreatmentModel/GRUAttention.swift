@@ -1,4 +1,3 @@
-import CKernels
 import Foundation
 import Patients
 
@@ -67,23 +66,6 @@ public struct GRUAttention: Sendable {
         }
         self.init(shape: shape, parameters: p, inputMean: [Float](repeating: 0, count: shape.features),
                   inputStd: [Float](repeating: 1, count: shape.features))
-    }
-
-    /// Which build of the elementwise kernels runs ("avx512", "avx2" or "baseline"; see CKernels):
-    /// the best this CPU has unless `useKernels` chose another.
-    public static var kernelVariant: String { String(cString: rk_variant()) }
-
-    /// The builds of the elementwise kernels, from the baseline up; all give the same bits.
-    public static let kernelVariants = ["baseline", "avx2", "avx512"]
-
-    /// Runs the named build of the elementwise kernels (for measuring them one against another);
-    /// false, changing nothing, where this CPU lacks it.
-    @discardableResult
-    public static func useKernels(_ name: String) -> Bool {
-        guard let level = kernelVariants.firstIndex(of: name) else { return false }
-        let before = kernelVariant
-        guard rk_select(Int32(level)) == level else { _ = rk_select(Int32(kernelVariants.firstIndex(of: before)!)); return false }
-        return true
     }
 
     /// Standardizes raw rows (NaN = unknown → the mean, i.e. 0), visit-major `[T·F]`.

@@ -38,8 +38,8 @@ struct BenchCommand: ParsableCommand {
             return
         }
         if let k = kernels {
-            guard GRUAttention.kernelVariants.contains(k) else { throw ValidationError("--kernels takes one of \(GRUAttention.kernelVariants.joined(separator: ", "))") }
-            guard GRUAttention.useKernels(k) else { throw ValidationError("this CPU cannot run the \(k) kernels (it runs \(GRUAttention.kernelVariant))") }
+            guard Kernels.variants.contains(k) else { throw ValidationError("--kernels takes one of \(Kernels.variants.joined(separator: ", "))") }
+            guard Kernels.use(k) else { throw ValidationError("this CPU cannot run the \(k) kernels (it runs \(Kernels.variant))") }
         }
         let shape = ModelShape(features: 42, embed: 32, hidden: 64, attention: 32, treatments: 8)
         let model = GRUAttention(shape: shape, seed: 1)
@@ -90,7 +90,7 @@ struct BenchCommand: ParsableCommand {
                        explanationMillisecondsT12: explanation(12), explanationMillisecondsT40: explanation(40),
                        guidelineChecksMicroseconds: guidelineMicroseconds,
                        trainSequencesPerSecond1Thread: throughput(1), trainSequencesPerSecond2Threads: throughput(2),
-                       kernels: GRUAttention.kernelVariant)
+                       kernels: Kernels.variant)
         if json { try Output().json(r); return }
         print(String(format: "forward, one patient, 12 visits: %.3f ms (median of %d)", r.forwardMillisecondsT12, repetitions))
         print(String(format: "forward, one patient, 40 visits: %.3f ms (median of %d)", r.forwardMillisecondsT40, repetitions))
