@@ -82,6 +82,7 @@ const char *rk_variant(void) { return "baseline"; }
 int rk_select(int level) { (void)level; return 0; }
 #endif
 
+void rk_exp(float *p, long count) { DISPATCH(exp_inplace, p, count); }
 void rk_sigmoid(float *p, long count) { DISPATCH(sigmoid_inplace, p, count); }
 void rk_tanh(float *p, long count) { DISPATCH(tanh_inplace, p, count); }
 

@@ -49,6 +49,13 @@ static inline RK_TARGET VF RK_NAME(exp)(VF x) {
 static inline RK_TARGET VF RK_NAME(sigmoid)(VF x) { return SPLAT(1.0f) / (SPLAT(1.0f) + RK_NAME(exp)(-x)); }
 static inline RK_TARGET VF RK_NAME(tanh)(VF x) { return SPLAT(1.0f) - SPLAT(2.0f) / (RK_NAME(exp)(x + x) + SPLAT(1.0f)); }
 
+static RK_TARGET void RK_NAME(exp_inplace)(float *p, long count) {
+    for (long i = 0; i < count; i += VW) {
+        long m = count - i < VW ? count - i : VW;
+        RK_NAME(store)(RK_NAME(exp)(RK_NAME(load)(p + i, m)), p + i, m);
+    }
+}
+
 static RK_TARGET void RK_NAME(sigmoid_inplace)(float *p, long count) {
     for (long i = 0; i < count; i += VW) {
         long m = count - i < VW ? count - i : VW;

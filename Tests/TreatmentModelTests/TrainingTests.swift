@@ -134,6 +134,26 @@ import Patients
         #expect(Evaluation.score(name: "x", probabilities: probs, labels: labels, treatments: ["a", "b", "c"], resamples: 200).scores.macroF1 == e.scores.macroF1)
     }
 
+    /// The batched gradient (two products) against the example-by-example formula.
+    @Test func logisticRegressionGradientIsTheSumOverExamples() {
+        var rng = ModelRandom(seed: 8)
+        let (n, F, K) = (37, 5, 4)
+        let x = (0..<(n * F)).map { _ in rng.uniform(-2, 2) }, y = (0..<n).map { $0 % K }
+        let params = (0..<(K * F + K)).map { _ in rng.uniform(-1, 1) }
+        let g = LogisticRegression.gradient(params, x: x, y: y, F: F, K: K)
+        var expected = [Double](repeating: 0, count: K * F + K)
+        for i in 0..<n {
+            let z = (0..<K).map { k in (0..<F).reduce(Double(params[K * F + k])) { $0 + Double(params[k * F + $1]) * Double(x[i * F + $1]) } }
+            let m = z.max()!, e = z.map { Foundation.exp($0 - m) }, total = e.reduce(0, +)
+            for k in 0..<K {
+                let d = (e[k] / total - (k == y[i] ? 1 : 0)) / Double(n)
+                for f in 0..<F { expected[k * F + f] += d * Double(x[i * F + f]) }
+                expected[K * F + k] += d
+            }
+        }
+        for (a, b) in zip(g, expected) { #expect(abs(Double(a) - b) < 1e-5, "\(a) vs \(b)") }
+    }
+
     @Test func logisticRegressionLearnsALinearRule() {
         let examples = (0..<200).map { i -> Dataset.Example in
             let x = Float(i % 20) / 10 - 1

@@ -9,6 +9,8 @@
 #ifndef ROUNDS_CKERNELS_H
 #define ROUNDS_CKERNELS_H
 
+/// In place: p[i] = e^(p[i]) (clamped to [−87.3, 88.3]; relative error about 2e-7).
+void rk_exp(float *p, long count);
 /// In place: p[i] = 1 / (1 + e^(−p[i])).
 void rk_sigmoid(float *p, long count);
 /// In place: p[i] = 1 − 2 / (e^(2·p[i]) + 1).
