@@ -157,19 +157,22 @@ import Testing
         #expect(worstP < 1e-6, "probabilities differ by \(worstP)")
     }
 
-    @Test func vectorSigmoidAndTanhAgreeWithFoundation() {
+    @Test func vectorExpSigmoidAndTanhAgreeWithFoundation() {
         var xs: [Float] = []
         var x: Float = -30
         while x < 30 { xs.append(x); x += 0.0137 }
-        var s = xs, t = xs
+        var s = xs, t = xs, e = xs
         rk_sigmoid(&s, xs.count)
         rk_tanh(&t, xs.count)
-        var worstS: Float = 0, worstT: Float = 0
+        rk_exp(&e, xs.count)
+        var worstS: Float = 0, worstT: Float = 0, worstE: Float = 0
         for (i, x) in xs.enumerated() {
             let es = 1 / (1 + Foundation.exp(-x)), et = Foundation.tanh(x)
             worstS = max(worstS, abs(s[i] - es) / es)
             worstT = max(worstT, abs(t[i] - et))
+            worstE = max(worstE, abs(e[i] - Foundation.exp(x)) / Foundation.exp(x))
         }
+        #expect(worstE < 5e-7, "exp: worst relative error \(worstE)")
         #expect(worstS < 1e-6, "sigmoid: worst relative error \(worstS)")
         // tanh as 1 − 2/(e^{2x} + 1) is accurate in absolute terms (its values lie in [−1, 1]).
         #expect(worstT < 5e-7, "tanh: worst absolute error \(worstT)")
@@ -196,7 +199,8 @@ import Testing
             #expect(summed == bySum)
             var s = gi; rk_sigmoid(&s, s.count)
             var t = gi; rk_tanh(&t, t.count)
-            return [r, z, n, ghn, h, dgi, dgh, dprev, s, t]
+            var e = gi; rk_exp(&e, e.count)
+            return [r, z, n, ghn, h, dgi, dgh, dprev, s, t, e]
         }
         _ = rk_select(0)
         let baseline = run(level: 0)
