@@ -50,16 +50,34 @@ struct EvaluateCommand: ParsableCommand {
             guard let record = try ctx.store.patient(id: e.patientID) else { continue }
             byPatient[e.patientID] = rules.recommend(PatientFacts(record: record, pack: ctx.pack)).distribution.map(Float.init)
         }
-        let recommenders: [any Recommender] = [ModelRecommender(model: file.model), LogisticRegression(train: data.train),
-                                               RuleBasedRecommender(distributions: byPatient, K: data.test.treatments.count), MajorityClass(train: data.train)]
-        let evaluations = recommenders.map { r in
-            Evaluation.score(name: r.name, probabilities: data.test.examples.map(r.probabilities), labels: data.test.labels,
-                             treatments: data.test.treatments, resamples: resamples)
+        let distributions = byPatient
+        let recommenders: [@Sendable () -> any Recommender] = [
+            { ModelRecommender(model: file.model) }, { LogisticRegression(train: data.train) },
+            { RuleBasedRecommender(distributions: distributions, K: data.test.treatments.count) }, { MajorityClass(train: data.train) },
+        ]
+        // Each recommender is fitted and scored on its own core: independent work with its own
+        // seeded bootstrap, so the table is the same however the cores interleave.
+        let results = Results(count: recommenders.count)
+        let (test, resamples) = (data.test, resamples)
+        DispatchQueue.concurrentPerform(iterations: recommenders.count) { i in
+            let r = recommenders[i]()
+            results.set(i, Evaluation.score(name: r.name, probabilities: test.examples.map(r.probabilities), labels: test.labels,
+                                            treatments: test.treatments, resamples: resamples))
         }
+        let evaluations = results.all
         if json { try ctx.out.json(Report(model: model, testCases: data.test.examples.count, evaluations: evaluations)); return }
         EvaluationView(evaluations: evaluations, treatments: ctx.pack.treatments.options.map(\.name), out: ctx.out).print(cases: data.test.examples.count)
         ctx.out.print(ctx.out.dim("Baselines fitted on the model's training part: \(data.train.examples.count) \(data.decisionPoints ? "decision points" : "index visits")."))
     }
+}
+
+/// Evaluations filled in by concurrent workers, each into its own slot.
+private final class Results: @unchecked Sendable {
+    private var slots: [Evaluation?]
+    private let lock = NSLock()
+    init(count: Int) { slots = [Evaluation?](repeating: nil, count: count) }
+    func set(_ i: Int, _ e: Evaluation) { lock.withLock { slots[i] = e } }
+    var all: [Evaluation] { lock.withLock { slots.map { $0! } } }
 }
 
 /// The guideline recommender's distributions, looked up by patient.

@@ -62,7 +62,7 @@ struct TrainCommand: ParsableCommand {
         }
         let test = Evaluation.score(name: "GRU + attention", probabilities: Trainer.predict(result.model, data.test.examples.map { result.model.standardize($0.rows) }),
                                     labels: data.test.labels, treatments: data.test.treatments, resamples: 1000)
-        var meta: [String: String] = [
+        let meta: [String: String] = [
             "version": "rounds-\(data.fingerprint.prefix(8))-s\(seed)",
             "training_config": try String(decoding: JSONEncoder.sorted.encode(config), as: UTF8.self),
             "training_cohort": data.fingerprint,
