@@ -60,7 +60,7 @@ struct TrainCommand: ParsableCommand {
             ctx.out.print("Interrupted: no model written.")
             throw ExitCode(130)
         }
-        let test = Evaluation.score(name: "GRU + attention", probabilities: Trainer.predict(result.model, data.test.examples.map { result.model.standardize($0.rows) }),
+        let test = Evaluation.score(name: "GRU + attention", probabilities: Trainer.predict(result.model, data.test),
                                     labels: data.test.labels, treatments: data.test.treatments, resamples: 1000)
         let meta: [String: String] = [
             "version": "rounds-\(data.fingerprint.prefix(8))-s\(seed)",

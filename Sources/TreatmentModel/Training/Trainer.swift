@@ -57,8 +57,10 @@ public struct Trainer: Sendable {
                                attention: config.attention, treatments: train.treatments.count)
         var model = GRUAttention(shape: shape, seed: config.seed)
         model.inputMean = mean; model.inputStd = std
-        let trainX = train.examples.map { model.standardize($0.rows) }
-        let valX = validation.examples.map { model.standardize($0.rows) }
+        // Standardized batch by batch, not all at once: the examples of one history share its
+        // rows, their standardized copies would not (900 MB for the default cohort's 270,000
+        // decision points, against about 2 % more time per epoch this way).
+        let trainLengths = train.examples.map(\.rows.count)
         var adam = Adam(count: model.parameters.count, learningRate: config.learningRate)
         var counts = [Float](repeating: 0, count: shape.treatments)
         for e in train.examples { counts[e.label] += 1 }
@@ -72,9 +74,9 @@ public struct Trainer: Sendable {
         epochs: for epoch in 1...max(config.epochs, 1) {
             let t0 = Date()
             var total: Float = 0, count = 0
-            for batch in batches(lengths: trainX.map { $0.count / shape.features }, rng: &rng) {
+            for batch in batches(lengths: trainLengths, rng: &rng) {
                 if shouldStop() { interrupted = true; break epochs }
-                let b = SequenceBatch(sequences: batch.map { trainX[$0] }, features: shape.features)
+                let b = SequenceBatch(sequences: batch.map { model.standardize(train.examples[$0].rows) }, features: shape.features)
                 let pass = model.forward(b)
                 let labels = batch.map { train.examples[$0].label }
                 let (loss, dl) = Softmax.crossEntropy(probabilities: pass.probabilities, labels: labels,
@@ -89,7 +91,7 @@ public struct Trainer: Sendable {
                 total += loss * Float(batch.count); count += batch.count
                 seen += batch.count
             }
-            let probs = Self.predict(model, valX)
+            let probs = Self.predict(model, validation)
             let valLoss = Softmax.crossEntropy(probabilities: probs.flatMap { $0 }, labels: validation.labels, K: shape.treatments).loss
             let predicted = probs.map { Metrics.argmax($0) }
             let improved = valLoss < bestLoss
@@ -123,14 +125,15 @@ public struct Trainer: Sendable {
         return out
     }
 
-    /// Probabilities for standardized sequences, in batches of similar length.
-    public static func predict(_ model: GRUAttention, _ xs: [[Float]], batchSize: Int = 128) -> [[Float]] {
+    /// Probabilities for a dataset's examples, standardized batch by batch, in batches of
+    /// similar length.
+    public static func predict(_ model: GRUAttention, _ data: Dataset, batchSize: Int = 128) -> [[Float]] {
         let F = model.shape.features
-        let order = xs.indices.sorted { (xs[$0].count, $0) < (xs[$1].count, $1) }
-        var out = [[Float]](repeating: [], count: xs.count)
+        let order = data.examples.indices.sorted { (data.examples[$0].rows.count, $0) < (data.examples[$1].rows.count, $1) }
+        var out = [[Float]](repeating: [], count: data.examples.count)
         for start in stride(from: 0, to: order.count, by: batchSize) {
             let idx = Array(order[start..<min(order.count, start + batchSize)])
-            let pass = model.forward(SequenceBatch(sequences: idx.map { xs[$0] }, features: F))
+            let pass = model.forward(SequenceBatch(sequences: idx.map { model.standardize(data.examples[$0].rows) }, features: F))
             for (b, i) in idx.enumerated() { out[i] = pass.probabilities(b) }
         }
         return out
