@@ -87,9 +87,10 @@ void rk_sigmoid(float *p, long count) { DISPATCH(sigmoid_inplace, p, count); }
 void rk_tanh(float *p, long count) { DISPATCH(tanh_inplace, p, count); }
 
 void rk_gru_step_forward(long B, long H, long t, const long *lengths,
-                         const float *gi, const float *gh, const float *bhh, const float *h_prev,
+                         const float *gi, const float *gi_step, const float *alphas,
+                         const float *gh, const float *bhh, const float *h_prev,
                          float *r, float *z, float *n, float *ghn, float *h) {
-    DISPATCH(gru_step_forward, B, H, t, lengths, gi, gh, bhh, h_prev, r, z, n, ghn, h);
+    DISPATCH(gru_step_forward, B, H, t, lengths, gi, gi_step, alphas, gh, bhh, h_prev, r, z, n, ghn, h);
 }
 
 void rk_gru_step_backward(long B, long H, long t, const long *lengths,

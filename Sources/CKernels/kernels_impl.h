@@ -70,8 +70,15 @@ static RK_TARGET void RK_NAME(tanh_inplace)(float *p, long count) {
     }
 }
 
+/// The input projection of row b's gate values at j: gi's row b, or on a line, base + α_b·step.
+static inline RK_TARGET VF RK_NAME(gate_input)(const float *gi, const float *gi_step, const float *alphas, long b, long g, long j, long m) {
+    if (!alphas) return RK_NAME(load)(gi + g + j, m);
+    return RK_NAME(load)(gi + j, m) + SPLAT(alphas[b]) * RK_NAME(load)(gi_step + j, m);
+}
+
 static RK_TARGET void RK_NAME(gru_step_forward)(long B, long H, long t, const long *lengths,
-                                                const float *gi, const float *gh, const float *bhh, const float *h_prev,
+                                                const float *gi, const float *gi_step, const float *alphas,
+                                                const float *gh, const float *bhh, const float *h_prev,
                                                 float *r, float *z, float *n, float *ghn, float *h) {
     const VF one = SPLAT(1.0f);
     for (long b = 0; b < B; b++) {
@@ -83,14 +90,14 @@ static RK_TARGET void RK_NAME(gru_step_forward)(long B, long H, long t, const lo
             long m = H - j < VW ? H - j : VW;
             VF ghr = RK_NAME(load)(gh + g + j, m) + RK_NAME(load)(bhh + j, m);
             VF ghz = RK_NAME(load)(gh + g + H + j, m) + RK_NAME(load)(bhh + H + j, m);
-            RK_NAME(store)(RK_NAME(sigmoid)(RK_NAME(load)(gi + g + j, m) + ghr), r + o + j, m);
-            RK_NAME(store)(RK_NAME(sigmoid)(RK_NAME(load)(gi + g + H + j, m) + ghz), z + o + j, m);
+            RK_NAME(store)(RK_NAME(sigmoid)(RK_NAME(gate_input)(gi, gi_step, alphas, b, g, j, m) + ghr), r + o + j, m);
+            RK_NAME(store)(RK_NAME(sigmoid)(RK_NAME(gate_input)(gi, gi_step, alphas, b, g, H + j, m) + ghz), z + o + j, m);
         }
         for (long j = 0; j < H; j += VW) {
             long m = H - j < VW ? H - j : VW;
             VF ghnv = RK_NAME(load)(gh + g + 2 * H + j, m) + RK_NAME(load)(bhh + 2 * H + j, m);
             RK_NAME(store)(ghnv, ghn + o + j, m);
-            RK_NAME(store)(RK_NAME(tanh)(RK_NAME(load)(gi + g + 2 * H + j, m) + RK_NAME(load)(r + o + j, m) * ghnv), n + o + j, m);
+            RK_NAME(store)(RK_NAME(tanh)(RK_NAME(gate_input)(gi, gi_step, alphas, b, g, 2 * H + j, m) + RK_NAME(load)(r + o + j, m) * ghnv), n + o + j, m);
         }
         for (long j = 0; j < H; j += VW) {
             long m = H - j < VW ? H - j : VW;

@@ -43,22 +43,8 @@ extension GRUAttention {
             Linear.forward(x: e0, w: p + L.wih, b: p + L.bih, y: &g0, n: T, in: E, out: G)
             Linear.forward(x: eD, w: p + L.wih, b: nil, y: &gD, n: T, in: E, out: G)
         }
-        // Every point's input projection, time-major (row t·P + i).
-        let gi = [Float](unsafeUninitializedCapacity: T * P * G) { out, count in
-            g0.withUnsafeBufferPointer { g0p in
-                gD.withUnsafeBufferPointer { gDp in
-                    for t in 0..<T {
-                        let base = g0p.baseAddress! + t * G, step = gDp.baseAddress! + t * G
-                        for (i, a) in alphas.enumerated() {
-                            let row = out.baseAddress! + (t * P + i) * G
-                            for j in 0..<G { row[j] = base[j] + a * step[j] }
-                        }
-                    }
-                }
-            }
-            count = T * P * G
-        }
-        let head = headForward(gi: gi, lengths: [Int](repeating: T, count: P), T: T, B: P)
+        // Every point's input projection, g0 + α·gD, is formed in the GRU's kernel as it is needed.
+        let head = headForward(gi: .line(base: g0, step: gD, alphas: alphas), lengths: [Int](repeating: T, count: P), T: T, B: P)
         let probabilities = Softmax.rows(head.logits, K)
         var seed = Softmax.probabilityGradient(probabilities: probabilities, target: target, K: K)
         for i in 0..<P { for k in 0..<K { seed[i * K + k] *= weights[i] } }

@@ -50,7 +50,7 @@ import Testing
         func run(_ gi: [Float], _ whh: [Float], _ bhh: [Float]) -> GRU.Cache {
             var c = GRU.Cache(T: T, B: B, H: H)
             gi.withUnsafeBufferPointer { g in whh.withUnsafeBufferPointer { w in bhh.withUnsafeBufferPointer { bb in
-                GRU.forward(gi: g.baseAddress!, whh: w.baseAddress!, bhh: bb.baseAddress!, lengths: lengths, T: T, B: B, H: H, cache: &c)
+                GRU.forward(gi: .rows(g.baseAddress!), whh: w.baseAddress!, bhh: bb.baseAddress!, lengths: lengths, T: T, B: B, H: H, cache: &c)
             }}}
             return c
         }
@@ -190,7 +190,15 @@ import Testing
         func run(level: Int32) -> [[Float]] {
             var r = [Float](repeating: 0, count: B * H), z = r, n = r, ghn = r, h = r, dprev = r
             var dgi = [Float](repeating: 0, count: B * 3 * H), dgh = dgi
-            rk_gru_step_forward(B, H, 1, lengths, gi, gh, bhh, hPrev, &r, &z, &n, &ghn, &h)
+            rk_gru_step_forward(B, H, 1, lengths, gi, nil, nil, gh, bhh, hPrev, &r, &z, &n, &ghn, &h)
+            // The same rows given as a line (base + α·step, formed in the kernel) give the same bits.
+            let alphas: [Float] = [0.1, 0.35, 0.5, 0.9, 1.0]
+            let base = Array(gi[0..<(3 * H)]), step = Array(gi[(3 * H)..<(6 * H)])
+            let onLine = alphas.flatMap { a in zip(base, step).map { $0 + a * $1 } }
+            var r1 = [Float](repeating: 0, count: B * H), z1 = r1, n1 = r1, ghn1 = r1, h1 = r1, r2 = r1, z2 = r1, n2 = r1, ghn2 = r1, h2 = r1
+            rk_gru_step_forward(B, H, 1, lengths, onLine, nil, nil, gh, bhh, hPrev, &r1, &z1, &n1, &ghn1, &h1)
+            rk_gru_step_forward(B, H, 1, lengths, base, step, alphas, gh, bhh, hPrev, &r2, &z2, &n2, &ghn2, &h2)
+            #expect(h1.map(\.bitPattern) == h2.map(\.bitPattern) && r1 == r2 && z1 == z2 && n1 == n2 && ghn1 == ghn2)
             rk_gru_step_backward(B, H, 1, lengths, r, z, n, ghn, hPrev, dh, &dgi, 0, &dgh, &dprev)
             // Summed over the batch, as an explanation asks: the rows of dgi added in order.
             var summed = [Float](repeating: 0, count: 3 * H)

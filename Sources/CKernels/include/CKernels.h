@@ -21,8 +21,12 @@ void rk_tanh(float *p, long count);
 ///   n = tanh(gi_n + r ⊙ ghn), h = (1 − z) ⊙ n + z ⊙ h_prev;
 /// a sequence already past its length (t ≥ lengths[b]) keeps h_prev and its gate rows are left alone.
 /// gi, gh: [B, 3H] (gh = W_hh h_prev without its bias); h_prev, r, z, n, ghn, h: [B, H].
+/// With alphas (points on a line, as integrated gradients asks), gi is one row [3H] and row b's
+/// input projection is gi + alphas[b] · gi_step, computed here instead of stored; otherwise
+/// gi_step and alphas are NULL.
 void rk_gru_step_forward(long B, long H, long t, const long *lengths,
-                         const float *gi, const float *gh, const float *bhh, const float *h_prev,
+                         const float *gi, const float *gi_step, const float *alphas,
+                         const float *gh, const float *bhh, const float *h_prev,
                          float *r, float *z, float *n, float *ghn, float *h);
 
 /// The backward of that step, given dh (the gradient reaching h_t): writes dgi [B, 3H] (the

@@ -30,10 +30,18 @@ enum GRU {
         }
     }
 
-    /// gi `[T·B, 3H]` holds `W_i x + b_i` for every step (one big product, done by the caller).
+    /// `W_i x + b_i` for every step and sequence (one big product, done by the caller).
+    enum Input {
+        /// `[T·B, 3H]`, row `t·B + b`.
+        case rows(UnsafePointer<Float>)
+        /// Points on a straight line in input space: row `t·B + b` is `base[t] + alphas[b] · step[t]`
+        /// (`base`, `step`: `[T, 3H]`; `alphas`: `[B]`), formed in the kernel instead of stored.
+        case line(base: UnsafePointer<Float>, step: UnsafePointer<Float>, alphas: UnsafePointer<Float>)
+    }
+
     /// Each step is one product `W_hh h` for the whole batch, then the gates in one vector pass
     /// (`rk_gru_step_forward`, in CKernels: the formulas above, operation by operation).
-    static func forward(gi: UnsafePointer<Float>, whh: UnsafePointer<Float>, bhh: UnsafePointer<Float>,
+    static func forward(gi: Input, whh: UnsafePointer<Float>, bhh: UnsafePointer<Float>,
                         lengths: [Int], T: Int, B: Int, H: Int, cache c: inout Cache) {
         var gh = [Float](repeating: 0, count: B * 3 * H)
         // W_hhᵀ laid out once, so each step's product is a plain one (OpenBLAS's small-matrix
@@ -51,7 +59,12 @@ enum GRU {
             for t in 0..<T {
                 let hPrev = hs.baseAddress! + t * B * H, hCur = hs.baseAddress! + (t + 1) * B * H, o = t * B * H
                 BLAS.gemm(hPrev, whhT, g, m: B, n: 3 * H, k: H)
-                rk_gru_step_forward(B, H, t, lens.baseAddress!, gi + t * B * 3 * H, g, bhh, hPrev,
+                let (rows, step, alphas): (UnsafePointer<Float>, UnsafePointer<Float>?, UnsafePointer<Float>?)
+                switch gi {
+                case .rows(let p): (rows, step, alphas) = (p + t * B * 3 * H, nil, nil)
+                case .line(let base, let direction, let a): (rows, step, alphas) = (base + t * 3 * H, direction + t * 3 * H, a)
+                }
+                rk_gru_step_forward(B, H, t, lens.baseAddress!, rows, step, alphas, g, bhh, hPrev,
                                     rs.baseAddress! + o, zs.baseAddress! + o, ns.baseAddress! + o, ghns.baseAddress! + o, hCur)
             }
         }}}}}}}
