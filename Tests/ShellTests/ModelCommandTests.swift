@@ -17,6 +17,11 @@ import TestSupport
         let names = (report["evaluations"] as? [[String: Any]])?.compactMap { $0["name"] as? String }
         #expect(names == ["GRU + attention", "logistic regression (last visit)", "guideline rules (ADA/KDIGO)", "majority class"])
         #expect(report["testCases"] as? Int == 45)
+        #expect(report["trainedOnThisCohort"] as? Bool == true && report["cohortWarning"] == nil)
+        // On another cohort of the same seed the split differs: the scores would be flattered, and it says so.
+        #expect(try rounds.run(["cohort", "generate", "--n", "200", "--seed", "3"]).status == 0)
+        let other = try rounds.run(["evaluate", "--model", out, "--resamples", "30"])
+        #expect(other.status == 0 && other.stderr.contains("Warning: the model was trained on cohort"), "\(other.stderr)")
         let shown = try rounds.run(["model", "--file", out, "--json"])
         let summary = try #require(try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: Any])
         #expect((summary["sha256"] as? String)?.count == 64)

@@ -34,6 +34,11 @@ struct EvaluateCommand: ParsableCommand {
         var model: String
         var testCases: Int
         var data = "synthetic demo cohort (not real patients)"
+        /// The fingerprint of the cohort scored, and whether the model was trained on this very
+        /// cohort (false or nil: see `cohortWarning`).
+        var cohort: String
+        var trainedOnThisCohort: Bool?
+        var cohortWarning: String?
         var evaluations: [Evaluation]
     }
 
@@ -65,7 +70,19 @@ struct EvaluateCommand: ParsableCommand {
                                             treatments: test.treatments, resamples: resamples))
         }
         let evaluations = results.all
-        if json { try ctx.out.json(Report(model: model, testCases: data.test.examples.count, evaluations: evaluations)); return }
+        // The split shuffles the cohort's patients, so it is the training split only on the cohort
+        // the model was trained on. On another cohort of the same seed (a different size, say),
+        // patients the model learned from can fall in the test split and flatter it.
+        let trainedOn = file.extra["training_cohort"]
+        let warning: String? = trainedOn == data.fingerprint ? nil
+            : trainedOn.map { "the model was trained on cohort \($0.prefix(8)), this store holds cohort \(data.fingerprint.prefix(8)): patients the model learned from may be in this test split, which would flatter it (`rounds cohort generate` makes the default cohort)" }
+            ?? "the model file does not say which cohort it was trained on: its scores here may include patients it learned from"
+        if json {
+            try ctx.out.json(Report(model: model, testCases: data.test.examples.count, cohort: data.fingerprint, trainedOnThisCohort: trainedOn.map { $0 == data.fingerprint },
+                                    cohortWarning: warning, evaluations: evaluations))
+            return
+        }
+        if let warning { ctx.out.note("Warning: " + warning + ".") }
         EvaluationView(evaluations: evaluations, treatments: ctx.pack.treatments.options.map(\.name), out: ctx.out).print(cases: data.test.examples.count)
         ctx.out.print(ctx.out.dim("Baselines fitted on the model's training part: \(data.train.examples.count) \(data.decisionPoints ? "decision points" : "index visits")."))
     }
