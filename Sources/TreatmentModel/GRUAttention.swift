@@ -266,11 +266,12 @@ public enum Softmax {
     }
 
     /// Mean cross-entropy of `labels` under `probabilities` (weights default 1), and its
-    /// gradient with respect to the logits.
-    public static func crossEntropy(probabilities p: [Float], labels: [Int], weights: [Float]? = nil, K: Int) -> (loss: Float, dLogits: [Float]) {
+    /// gradient with respect to the logits. `total` is what the weighted sum is divided by: by
+    /// default these rows' weights; a part of a batch passes the whole batch's.
+    public static func crossEntropy(probabilities p: [Float], labels: [Int], weights: [Float]? = nil, total: Float? = nil, K: Int) -> (loss: Float, dLogits: [Float]) {
         let B = labels.count
         let w = weights ?? [Float](repeating: 1, count: B)
-        let total = max(w.reduce(0, +), 1e-12)
+        let total = max(total ?? w.reduce(0, +), 1e-12)
         var loss: Float = 0
         var d = p
         for b in 0..<B {

@@ -49,6 +49,28 @@ import Patients
         #expect(try train(other) != train(c))
     }
 
+    /// A batch split over threads: the parts' gradients add up to the whole batch's (to float
+    /// rounding), with and without class weights, and a run on two threads repeats byte for byte.
+    @Test func aBatchSplitOverThreadsHasTheWholeBatchsGradient() throws {
+        let data = Self.tinyDataset(40, seed: 5)
+        let model = GRUAttention(shape: ModelShape(features: data.features.count, embed: 4, hidden: 5, attention: 3, treatments: data.treatments.count), seed: 3)
+        let examples = Array(data.examples.prefix(13))
+        for weights in [nil, examples.map { Float(1 + $0.label) }] {
+            var one = config(); one.threads = 1
+            var three = config(); three.threads = 3
+            let (l1, g1) = Trainer(config: one).gradient(model, examples, weights: weights)
+            let (l3, g3) = Trainer(config: three).gradient(model, examples, weights: weights)
+            #expect(abs(l1 - l3) <= 1e-5 * abs(l1))
+            let scale = g1.map(abs).max()!
+            #expect(zip(g1, g3).allSatisfy { abs($0 - $1) <= 1e-5 * scale })
+        }
+        var c = config(); c.epochs = 3; c.threads = 2
+        func train() throws -> Data {
+            try ModelFile(model: Trainer(config: c).train(train: data, validation: data).model, features: data.features, treatments: data.treatments).encode()
+        }
+        #expect(try train() == train())
+    }
+
     @Test func interruptionStopsBeforeTheNextBatch() {
         let data = Self.tinyDataset(30, seed: 3)
         var calls = 0

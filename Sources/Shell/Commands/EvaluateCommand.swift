@@ -62,14 +62,12 @@ struct EvaluateCommand: ParsableCommand {
         ]
         // Each recommender is fitted and scored on its own core: independent work with its own
         // seeded bootstrap, so the table is the same however the cores interleave.
-        let results = Results(count: recommenders.count)
         let (test, resamples) = (data.test, resamples)
-        DispatchQueue.concurrentPerform(iterations: recommenders.count) { i in
+        let evaluations = Parallel.map(recommenders.count) { i in
             let r = recommenders[i]()
-            results.set(i, Evaluation.score(name: r.name, probabilities: test.examples.map(r.probabilities), labels: test.labels,
-                                            treatments: test.treatments, resamples: resamples))
+            return Evaluation.score(name: r.name, probabilities: test.examples.map(r.probabilities), labels: test.labels,
+                                    treatments: test.treatments, resamples: resamples)
         }
-        let evaluations = results.all
         // The split shuffles the cohort's patients, so it is the training split only on the cohort
         // the model was trained on. On another cohort of the same seed (a different size, say),
         // patients the model learned from can fall in the test split and flatter it.
@@ -86,15 +84,6 @@ struct EvaluateCommand: ParsableCommand {
         EvaluationView(evaluations: evaluations, treatments: ctx.pack.treatments.options.map(\.name), out: ctx.out).print(cases: data.test.examples.count)
         ctx.out.print(ctx.out.dim("Baselines fitted on the model's training part: \(data.train.examples.count) \(data.decisionPoints ? "decision points" : "index visits")."))
     }
-}
-
-/// Evaluations filled in by concurrent workers, each into its own slot.
-private final class Results: @unchecked Sendable {
-    private var slots: [Evaluation?]
-    private let lock = NSLock()
-    init(count: Int) { slots = [Evaluation?](repeating: nil, count: count) }
-    func set(_ i: Int, _ e: Evaluation) { lock.withLock { slots[i] = e } }
-    var all: [Evaluation] { lock.withLock { slots.map { $0! } } }
 }
 
 /// The guideline recommender's distributions, looked up by patient.

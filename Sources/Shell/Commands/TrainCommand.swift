@@ -28,7 +28,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Embedding size.") var embed: Int = TrainingConfig().embed
     @Option(help: "GRU hidden size.") var hidden: Int = TrainingConfig().hidden
     @Option(help: "Attention size.") var attention: Int = TrainingConfig().attention
-    @Option(help: "OpenBLAS threads.") var threads: Int = TrainingConfig().threads
+    @Option(help: "Threads: each batch is split across them (1, the default, gives the shipped model's bytes).") var threads: Int = TrainingConfig().threads
     @Option(help: "Decoupled weight decay (AdamW); 0 for plain Adam.") var weightDecay: Float = TrainingConfig().weightDecay
     @Option(help: "Class weights (N/(K·n_k))^x in the loss: 0 none, 1 fully balanced.") var classBalance: Float = TrainingConfig().classBalance
     @Flag(help: "Train on the index visits only, not on every decision point of each history.") var indexOnly = false

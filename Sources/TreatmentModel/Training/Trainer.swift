@@ -18,7 +18,9 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     /// 1 fully balances the treatments.
     public var classBalance: Float = 0
     public var seed: UInt64 = 20_240_601
-    /// OpenBLAS threads. Same seed, data, configuration and threads: the same model, byte for byte.
+    /// Threads: with more than one, each batch is split into that many parts whose gradients are
+    /// computed at once and added in order. Same seed, data, configuration and threads: the same
+    /// model, byte for byte.
     public var threads = 1
     public init() {}
 }
@@ -51,7 +53,8 @@ public struct Trainer: Sendable {
     /// `shouldStop` is polled between batches (Ctrl-C); `report` hears every epoch.
     public func train(train: Dataset, validation: Dataset, report: (EpochReport) -> Void = { _ in },
                       shouldStop: () -> Bool = { false }) -> Result {
-        BLAS.setThreads(config.threads)
+        // The products are too small for OpenBLAS's own threads; the batch is split instead.
+        BLAS.setThreads(1)
         let (mean, std) = train.standardization()
         let shape = ModelShape(features: train.features.count, embed: config.embed, hidden: config.hidden,
                                attention: config.attention, treatments: train.treatments.count)
@@ -76,12 +79,8 @@ public struct Trainer: Sendable {
             var total: Float = 0, count = 0
             for batch in batches(lengths: trainLengths, rng: &rng) {
                 if shouldStop() { interrupted = true; break epochs }
-                let b = SequenceBatch(sequences: batch.map { model.standardize(train.examples[$0].rows) }, features: shape.features)
-                let pass = model.forward(b)
-                let labels = batch.map { train.examples[$0].label }
-                let (loss, dl) = Softmax.crossEntropy(probabilities: pass.probabilities, labels: labels,
-                                                      weights: config.classBalance == 0 ? nil : labels.map { classWeight[$0] }, K: shape.treatments)
-                var (g, _) = model.backward(pass, dLogits: dl)
+                let weights: [Float]? = config.classBalance == 0 ? nil : batch.map { classWeight[train.examples[$0].label] }
+                var (loss, g) = gradient(model, batch.map { train.examples[$0] }, weights: weights)
                 Adam.clip(&g, maxNorm: config.clipNorm)
                 if config.weightDecay > 0 {
                     let k = 1 - config.learningRate * config.weightDecay
@@ -106,6 +105,27 @@ public struct Trainer: Sendable {
         }
         return Result(model: best, history: history, bestEpoch: bestEpoch, interrupted: interrupted,
                       sequencesPerSecond: Double(seen) / max(Date().timeIntervalSince(started), 1e-9))
+    }
+
+    /// The batch's mean loss and its gradient. With `threads` above one, the batch is cut into
+    /// that many contiguous parts, each part's gradient (normalized by the whole batch's weight)
+    /// computed on its own thread, and the parts' gradients added in order.
+    func gradient(_ model: GRUAttention, _ examples: [Dataset.Example], weights: [Float]?) -> (loss: Float, gradient: [Float]) {
+        let K = model.shape.treatments, F = model.shape.features
+        let total = weights?.reduce(0, +) ?? Float(examples.count)
+        @Sendable func part(_ range: Range<Int>) -> (Float, [Float]) {
+            let pass = model.forward(SequenceBatch(sequences: examples[range].map { model.standardize($0.rows) }, features: F))
+            let (loss, dl) = Softmax.crossEntropy(probabilities: pass.probabilities, labels: examples[range].map(\.label),
+                                                  weights: weights.map { Array($0[range]) }, total: total, K: K)
+            return (loss, model.backward(pass, dLogits: dl).parameters)
+        }
+        let parts = min(max(config.threads, 1), examples.count)
+        guard parts > 1 else { return part(0..<examples.count) }
+        let bounds = (0...parts).map { $0 * examples.count / parts }
+        let all = Parallel.map(parts) { i in part(bounds[i]..<bounds[i + 1]) }
+        var loss: Float = 0, g = [Float](repeating: 0, count: model.parameters.count)
+        for (l, gi) in all { loss += l; for j in g.indices { g[j] += gi[j] } }
+        return (loss, g)
     }
 
     /// Batches of indices: shuffled, then sorted by length within groups of eight batches (less
