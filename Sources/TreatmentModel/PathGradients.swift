@@ -20,9 +20,10 @@ extension GRUAttention {
     /// Why this is not `forward` + `backward` on the materialized points: the embedding and the
     /// GRU's input projection are affine, so along a straight line their output is
     /// `g(α) = g(baseline) + α·G·(input − baseline)` with `G = W_ih·W_embed`. The input side is
-    /// computed for two rows per visit (baseline and difference) instead of one per point, and the
-    /// backward pass sums the points' weighted gradients before the input-side products instead
-    /// of after — the same sum, one product instead of P. No parameter gradients are formed.
+    /// computed for two rows per visit (baseline and difference) instead of one per point; each
+    /// point's row is formed by the GRU's gate kernel as it goes, never stored. The backward pass
+    /// sums the points' weighted gradients before the input-side products instead of after — the
+    /// same sum, one product instead of P. No parameter gradients are formed.
     /// Tests hold it equal to the weighted sum of `backward(inputGradient: true)` over the points.
     public func pathGradients(from baseline: [Float], to input: [Float], alphas: [Float], weights: [Float], target: Int) -> PathGradients {
         BLAS.ensureConfigured()
