@@ -30,8 +30,8 @@ let package = Package(
         // The GRU-with-attention treatment model: layers with forward and backward side by side,
         // the safetensors file format of the model contract, training.
         .target(name: "TreatmentModel", dependencies: ["Patients", "COpenBLAS", "CKernels"]),
-        // The model's elementwise kernels (gates, sigmoid, tanh) in C, built for AVX2 and for the
-        // baseline and chosen at run time: Swift compiles a module for one CPU target only.
+        // The model's elementwise kernels (gates, sigmoid, tanh, exp) in C, built for AVX-512, AVX2
+        // and the baseline and chosen at run time: Swift compiles a module for one CPU target only.
         .target(name: "CKernels"),
         // Guideline rules (ADA, KDIGO, drug labels): the rule files' language, the checks, the lint.
         .target(name: "Guidelines", dependencies: ["Patients", .product(name: "Yams", package: "Yams")]),

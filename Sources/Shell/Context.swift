@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Patients
 import Store
+import TreatmentModel
 import Cohort
 
 /// Options every command takes: where the store and the knowledge pack are.
@@ -60,14 +61,22 @@ final class Context {
         let noDemo = options.noDemo || ProcessInfo.processInfo.environment["ROUNDS_NO_DEMO"] == "1"
         if try seedDemo && !noDemo && store.patientCount() == 0 {
             out.note("The store at \(path) is empty: generating the synthetic demo cohort (\(CohortGenerator.defaultSize) patients, seed \(CohortGenerator.defaultSeed)).")
-            let t = try CohortWriter(pack: pack, store: store).generate(size: CohortGenerator.defaultSize, seed: CohortGenerator.defaultSeed)
+            let t = try generateCohort(size: CohortGenerator.defaultSize, seed: CohortGenerator.defaultSeed)
             out.note(String(format: "Generated %d synthetic patients in %.2f s. They are not real people.", CohortGenerator.defaultSize, t))
-            try audit(.cohortGenerated, action: "C", detail: ["size": String(CohortGenerator.defaultSize), "seed": String(CohortGenerator.defaultSeed)])
         }
     }
 }
 
 extension Context {
+    /// Writes a synthetic cohort into the store (replacing the synthetic patients) and audits it;
+    /// returns the seconds it took.
+    @discardableResult
+    func generateCohort(size: Int, seed: UInt64, progress: ((Int) -> Void)? = nil) throws -> Double {
+        let seconds = try CohortWriter(pack: pack, store: store).generate(size: size, seed: seed, progress: progress)
+        try audit(.cohortGenerated, action: "C", detail: ["size": String(size), "seed": String(seed)])
+        return seconds
+    }
+
     /// Appends an event to the audit log. An event that cannot be logged is an error: what it
     /// would have shown is not shown.
     func audit(_ event: AuditEvent, action: String = "R", patient: String? = nil, outcome: Int = 0, detail: [String: String] = [:]) throws {
@@ -149,24 +158,5 @@ struct CohortWriter {
             }
         }
         return Date().timeIntervalSince(start)
-    }
-}
-
-/// `map` over 0..<count on every core, results in order.
-enum ParallelMap {
-    static func map<T: Sendable>(count: Int, _ body: @Sendable (Int) -> T) -> [T] {
-        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
-        let slots = UnsafeMutableBufferPointer<T?>.allocate(capacity: count)
-        slots.initialize(repeating: nil)
-        defer { slots.deallocate() }
-        nonisolated(unsafe) let shared = slots
-        let chunk = (count + workers - 1) / workers
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            let lo = w * chunk, hi = min(count, lo + chunk)
-            if lo < hi { for i in lo..<hi { shared[i] = body(i) } }
-        }
-        let out = slots.map { $0! }
-        slots.deinitialize()  // releases the elements; deallocate follows in defer
-        return out
     }
 }

@@ -124,18 +124,13 @@ public struct GRUAttention: Sendable {
                 }
             }
         }
-        let head = headForward(gi: .rows(gi), lengths: batch.lengths, T: T, B: B)
+        let head = gi.withUnsafeBufferPointer { headForward(gi: .rows($0.baseAddress!), lengths: batch.lengths, T: T, B: B) }
         return Pass(batch: batch, v: v, head: head, probabilities: Softmax.rows(head.logits, shape.treatments))
     }
 
-    /// The recurrent part: from `W_i v + b_i` (`[T·B, 3H]`) through the GRU and the attention to logits.
-    /// The GRU's input projection: one row per step and sequence, or points on a straight line.
-    enum GateInput {
-        case rows([Float])
-        case line(base: [Float], step: [Float], alphas: [Float])
-    }
-
-    func headForward(gi: GateInput, lengths: [Int], T: Int, B: Int) -> Head {
+    /// The recurrent part: from the GRU's input projection `W_i v + b_i` (rows, or points on a
+    /// line) through the GRU and the attention to logits.
+    func headForward(gi: GRU.Input, lengths: [Int], T: Int, B: Int) -> Head {
         let (H, A, K) = (shape.hidden, shape.attention, shape.treatments)
         let L = layout
         var gruCache = GRU.Cache(T: T, B: B, H: H)
@@ -143,16 +138,7 @@ public struct GRUAttention: Sendable {
         var logits = [Float](repeating: 0, count: B * K)
         parameters.withUnsafeBufferPointer { pp in
             let p = pp.baseAddress!
-            func run(_ input: GRU.Input) {
-                GRU.forward(gi: input, whh: p + L.whh, bhh: p + L.bhh, lengths: lengths, T: T, B: B, H: H, cache: &gruCache)
-            }
-            switch gi {
-            case .rows(let rows): rows.withUnsafeBufferPointer { run(.rows($0.baseAddress!)) }
-            case .line(let base, let step, let alphas):
-                base.withUnsafeBufferPointer { b in step.withUnsafeBufferPointer { s in alphas.withUnsafeBufferPointer { a in
-                    run(.line(base: b.baseAddress!, step: s.baseAddress!, alphas: a.baseAddress!))
-                }}}
-            }
+            GRU.forward(gi: gi, whh: p + L.whh, bhh: p + L.bhh, lengths: lengths, T: T, B: B, H: H, cache: &gruCache)
             gruCache.h.withUnsafeBufferPointer { hp in
                 AttentionPooling.forward(hs: hp.baseAddress! + B * H, wa: p + L.attnW, ba: p + L.attnB, v: p + L.attnV,
                                          lengths: lengths, T: T, B: B, H: H, A: A, cache: &att)

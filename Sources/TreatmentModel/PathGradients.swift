@@ -45,7 +45,9 @@ extension GRUAttention {
             Linear.forward(x: eD, w: p + L.wih, b: nil, y: &gD, n: T, in: E, out: G)
         }
         // Every point's input projection, g0 + α·gD, is formed in the GRU's kernel as it is needed.
-        let head = headForward(gi: .line(base: g0, step: gD, alphas: alphas), lengths: [Int](repeating: T, count: P), T: T, B: P)
+        let head = g0.withUnsafeBufferPointer { b in gD.withUnsafeBufferPointer { s in alphas.withUnsafeBufferPointer { a in
+            headForward(gi: .line(base: b.baseAddress!, step: s.baseAddress!, alphas: a.baseAddress!), lengths: [Int](repeating: T, count: P), T: T, B: P)
+        }}}
         let probabilities = Softmax.rows(head.logits, K)
         var seed = Softmax.probabilityGradient(probabilities: probabilities, target: target, K: K)
         for i in 0..<P { for k in 0..<K { seed[i * K + k] *= weights[i] } }

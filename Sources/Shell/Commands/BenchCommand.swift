@@ -26,7 +26,7 @@ struct BenchCommand: ParsableCommand {
         var explanationMillisecondsT12: Double; var explanationMillisecondsT40: Double
         var guidelineChecksMicroseconds: Double?
         var trainSequencesPerSecond1Thread: Double; var trainSequencesPerSecond2Threads: Double
-        /// The elementwise kernels' build that ran ("avx2" or "baseline").
+        /// The elementwise kernels' build that ran ("avx512", "avx2" or "baseline").
         var kernels: String
     }
 

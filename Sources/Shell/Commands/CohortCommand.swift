@@ -33,11 +33,10 @@ struct CohortCommand: ParsableCommand {
         func run() throws {
             let ctx = try Context(global, seedDemo: false)
             let tty = isatty(STDERR_FILENO) == 1
-            let seconds = try CohortWriter(pack: ctx.pack, store: ctx.store).generate(size: size, seed: seed) { done in
+            let seconds = try ctx.generateCohort(size: size, seed: seed) { done in
                 if tty { FileHandle.standardError.write(Data("\rgenerating… \(done)/\(size)".utf8)) }
             }
             if tty { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-            try ctx.audit(.cohortGenerated, action: "C", detail: ["size": String(size), "seed": String(seed)])
             ctx.out.print(String(format: "Generated %d synthetic patients (seed %llu) in %.2f s (%.0f patients/s).", size, seed, seconds, Double(size) / seconds))
             ctx.out.print("They are synthetic: no real person is described.")
         }

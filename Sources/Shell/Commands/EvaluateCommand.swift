@@ -63,7 +63,7 @@ struct EvaluateCommand: ParsableCommand {
         // Each recommender is fitted and scored on its own core: independent work with its own
         // seeded bootstrap, so the table is the same however the cores interleave.
         let (test, resamples) = (data.test, resamples)
-        let evaluations = Parallel.map(recommenders.count) { i in
+        let evaluations = ParallelMap.map(count: recommenders.count) { i in
             let r = recommenders[i]()
             return Evaluation.score(name: r.name, probabilities: test.examples.map(r.probabilities), labels: test.labels,
                                     treatments: test.treatments, resamples: resamples)
@@ -73,8 +73,8 @@ struct EvaluateCommand: ParsableCommand {
         // patients the model learned from can fall in the test split and flatter it.
         let trainedOn = file.extra["training_cohort"]
         let warning: String? = trainedOn == data.fingerprint ? nil
-            : trainedOn.map { "the model was trained on cohort \($0.prefix(8)), this store holds cohort \(data.fingerprint.prefix(8)): patients the model learned from may be in this test split, which would flatter it (`rounds cohort generate` makes the default cohort)" }
-            ?? "the model file does not say which cohort it was trained on: its scores here may include patients it learned from"
+            : trainedOn.map { "the model was trained on cohort \($0.prefix(8)), but this store holds synthetic cohort \(data.fingerprint.prefix(8)). Some test patients below may be patients the model learned from, so its scores can look better than they are. `rounds cohort generate` makes the default cohort" }
+            ?? "the model file does not say which cohort it was trained on. Some test patients below may be patients it learned from, so its scores can look better than they are"
         if json {
             try ctx.out.json(Report(model: model, testCases: data.test.examples.count, cohort: data.fingerprint, trainedOnThisCohort: trainedOn.map { $0 == data.fingerprint },
                                     cohortWarning: warning, evaluations: evaluations))

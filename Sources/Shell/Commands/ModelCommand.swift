@@ -17,6 +17,7 @@ struct ModelCommand: ParsableCommand {
 extension ModelCommand {
 /// `rounds model [show]`: what model Rounds uses, from its file and its model card.
 struct Show: SessionCommand {
+    static let needsPatients = false
     static let configuration = CommandConfiguration(
         commandName: "show",
         abstract: "Show the treatment model in use (or --file): version, SHA-256, sizes, training and evaluation, and its model card's summary.")
@@ -46,7 +47,7 @@ struct Show: SessionCommand {
 
     /// From the system shell, showing a model file opens no store.
     func run() throws {
-        guard file != nil else { return try run(in: Session(context: Context(global, seedDemo: false), interactive: false)) }
+        guard file != nil else { return try runInOwnSession() }
         do { try show(pack: KnowledgePack(directory: KnowledgePack.locate(explicit: global.knowledge)), out: Output(), inUse: nil) } catch let e as KnowledgeError { throw ValidationError(e.description) }
     }
 

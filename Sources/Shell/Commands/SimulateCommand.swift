@@ -58,8 +58,7 @@ struct SimulateCommand: ParsableCommand {
         let ctx = try Context(GlobalOptions.parse(args), seedDemo: false)
         let session = Session(context: ctx, interactive: false)
         let out = ctx.out
-        let seconds = try CohortWriter(pack: ctx.pack, store: ctx.store).generate(size: cohort, seed: CohortGenerator.defaultSeed)
-        try ctx.audit(.cohortGenerated, action: "C", detail: ["size": String(cohort), "seed": String(CohortGenerator.defaultSeed)])
+        let seconds = try ctx.generateCohort(size: cohort, seed: CohortGenerator.defaultSeed)
         out.note(String(format: "Simulation store: %@ (%d synthetic patients in %.1f s; the simulated clinician is `sim-clinician`).", path, cohort, seconds))
         let data = try ModelData.load(ctx, seed: TrainingConfig().seed)
         let treatments = ctx.pack.treatments.ids

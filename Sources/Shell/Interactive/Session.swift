@@ -95,7 +95,10 @@ protocol SessionCommand: ParsableCommand {
 extension SessionCommand {
     static var needsPatients: Bool { true }
 
-    func run() throws {
+    func run() throws { try runInOwnSession() }
+
+    /// Opens the pack and store (seeding an empty store only when `needsPatients`) and runs.
+    func runInOwnSession() throws {
         try run(in: Session(context: Context(global, seedDemo: Self.needsPatients), interactive: false))
     }
 }

@@ -1,6 +1,6 @@
 import CKernels
 
-/// The builds of the model's elementwise kernels (CKernels: GRU gates, sigmoid, tanh). Each CPU
+/// The builds of the model's elementwise kernels (CKernels: GRU gates, sigmoid, tanh, exp). Each CPU
 /// runs the best it has; all give the same bits, so choosing one changes only the speed.
 public enum Kernels {
     /// From the baseline up.

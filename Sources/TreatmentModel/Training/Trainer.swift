@@ -122,7 +122,7 @@ public struct Trainer: Sendable {
         let parts = min(max(config.threads, 1), examples.count)
         guard parts > 1 else { return part(0..<examples.count) }
         let bounds = (0...parts).map { $0 * examples.count / parts }
-        let all = Parallel.map(parts) { i in part(bounds[i]..<bounds[i + 1]) }
+        let all = ParallelMap.map(count: parts) { i in part(bounds[i]..<bounds[i + 1]) }
         var loss: Float = 0, g = [Float](repeating: 0, count: model.parameters.count)
         for (l, gi) in all { loss += l; for j in g.indices { g[j] += gi[j] } }
         return (loss, g)
