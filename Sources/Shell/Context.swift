@@ -22,6 +22,9 @@ public struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The signed-in clinician's role (default: $ROUNDS_ROLE, else clinician).", valueName: "role"))
     var role: String?
 
+    @Flag(name: .long, help: "Never page long output (also ROUNDS_NO_PAGER=1; ROUNDS_PAGER or PAGER choose the pager, default less -FRX).")
+    var noPager = false
+
     public init() {}
 }
 

@@ -16,6 +16,8 @@ final class Session {
     var patient: PatientRecord?
     /// True inside the interactive shell.
     let interactive: Bool
+    /// Long views go through it on a terminal (`Pager`); `--no-pager` turns it off.
+    var pager = Pager()
 
     init(context: Context, interactive: Bool) {
         self.context = context
@@ -97,8 +99,22 @@ extension SessionCommand {
 
     func run() throws { try runInOwnSession() }
 
-    /// Opens the pack and store (seeding an empty store only when `needsPatients`) and runs.
+    /// Opens the pack and store (seeding an empty store only when `needsPatients`) and runs;
+    /// a long view goes through the pager on a terminal.
     func runInOwnSession() throws {
-        try run(in: Session(context: Context(global, seedDemo: Self.needsPatients), interactive: false))
+        let session = Session(context: try Context(global, seedDemo: Self.needsPatients), interactive: false)
+        if global.noPager { session.pager = Pager(disabled: true) }
+        guard PagedCommands.pages(self) else { try run(in: session); return }
+        try session.pager.page { try run(in: session) }
+    }
+}
+
+/// The views whose output can run to many screens (psql and git page theirs): the patient list,
+/// a whole timeline, the audit log, the history, the guideline findings, an explanation.
+enum PagedCommands {
+    static let types: [any ParsableCommand.Type] = [PatientsCommand.self, SummaryCommand.self, AuditCommand.Show.self,
+                                                    HistoryCommand.self, GuidelinesCommand.Check.self, ExplainCommand.self]
+    static func pages(_ command: any ParsableCommand) -> Bool {
+        types.contains { $0 == type(of: command) }
     }
 }
