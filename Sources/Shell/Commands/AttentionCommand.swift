@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Patients
+import Review
 
 /// `attention`: how the model weighed the patient's visits.
 struct AttentionCommand: SessionCommand {

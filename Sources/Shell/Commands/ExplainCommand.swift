@@ -2,6 +2,7 @@ import ArgumentParser
 import Explanations
 import Foundation
 import Patients
+import Review
 
 /// `explain`: integrated gradients of one option's probability over every feature at every visit.
 struct ExplainCommand: SessionCommand {

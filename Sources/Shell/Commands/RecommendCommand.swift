@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Guidelines
 import Patients
+import Review
 
 /// `recommend`: the model's distribution over the options, each beside its guideline status.
 struct RecommendCommand: SessionCommand {

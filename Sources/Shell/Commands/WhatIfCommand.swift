@@ -3,6 +3,7 @@ import Explanations
 import Foundation
 import Guidelines
 import Patients
+import Review
 
 /// `whatif egfr=24 hba1c=9.5`: the patient with some facts changed, beside the patient as recorded.
 struct WhatIfCommand: SessionCommand {

@@ -1,0 +1,81 @@
+import Foundation
+import Guidelines
+import Patients
+import Store
+import TreatmentModel
+
+/// One patient as of an index visit, through the model and the guidelines: what `recommend`,
+/// `attention`, `explain` and `guidelines` show, and what the service's cards say.
+public struct PatientAnalysis: @unchecked Sendable {
+    public let record: PatientRecord
+    /// The visit under review (0-based), the last by default.
+    public let index: Int
+    /// The visits the model saw (the latest 40 up to the index), as indices into the record.
+    public let visits: [Int]
+    public let raw: [[Float]]
+    /// Standardized input, `[T·F]` visit-major.
+    public let input: [Float]
+    public let probabilities: [Float]
+    public let attention: [Float]
+    public let guidelines: GuidelineChecker.Report
+    public let model: DefaultModel.Loaded
+    public let treatments: [TreatmentOption]
+
+    public static let maxVisits = 40
+
+    /// Puts `record` as of visit `index` (0-based) through the workspace's model and rules.
+    public init(workspace: Workspace, record: PatientRecord, index: Int) throws {
+        guard record.visits.indices.contains(index) else {
+            throw ReviewError(record.visits.isEmpty ? "\(record.id) has no visits with model features to review" : "visit \(index + 1) is not one of \(record.id)'s \(record.visits.count) visits")
+        }
+        self.record = record
+        self.index = index
+        let model = try workspace.model()
+        self.model = model
+        let rows = FeatureExtractor(pack: workspace.pack).matrix(for: record, through: index).rows
+        let first = max(0, rows.count - Self.maxVisits)
+        visits = Array(first..<rows.count)
+        raw = Array(rows[first...])
+        input = model.file.model.standardize(raw)
+        let pass = model.file.model.forward(SequenceBatch(sequences: [input], features: model.file.model.shape.features))
+        probabilities = pass.probabilities(0)
+        attention = pass.attentionWeights(0)
+        guidelines = GuidelineChecker(book: try workspace.rules()).check(PatientFacts(record: record, visit: index, pack: workspace.pack))
+        treatments = workspace.pack.treatments.options
+    }
+
+    public var top: Int { Metrics.argmax(probabilities) }
+    /// Treatment indices as the screen lists them: most probable first.
+    public var displayOrder: [Int] { probabilities.indices.sorted { probabilities[$0] > probabilities[$1] } }
+    public func status(_ k: Int) -> GuidelineStatus { guidelines.statuses[treatments[k].id] ?? .neutral }
+    public var indexDate: String { ClinicalCalendar.dayString(record.visits[index].date) }
+
+    /// What the audit event of a shown analysis records besides `detail`: which visit, which
+    /// model, what it recommended.
+    public func auditDetail(_ detail: [String: String] = [:]) -> [String: String] {
+        var d = detail
+        d["visit"] = String(index + 1)
+        d["model_sha256"] = model.sha256
+        d["top"] = treatments[top].id
+        d["top_probability"] = String(format: "%.4f", probabilities[top])
+        return d
+    }
+
+    /// A treatment's index from its id or its name (case and spaces ignored); an unknown one is
+    /// an error that lists the options.
+    public func treatmentIndex(_ text: String) throws -> Int {
+        let key = text.lowercased().filter { !$0.isWhitespace }
+        func names(_ t: TreatmentOption) -> [String] { [t.id.lowercased(), t.name.lowercased().filter { !$0.isWhitespace }] }
+        if let k = treatments.firstIndex(where: { names($0).contains(key) }) { return k }
+        // A word that only one option's id or name contains (`insulin`).
+        let containing = treatments.indices.filter { k in !key.isEmpty && names(treatments[k]).contains { $0.contains(key) } }
+        if containing.count == 1 { return containing[0] }
+        let ids = treatments.map(\.id)
+        throw ReviewError("unknown treatment '\(text)'." + (Suggest.nearest(text, in: ids).map { " Did you mean '\($0)'?" } ?? "") + " Options: \(ids.joined(separator: ", "))")
+    }
+
+    /// The fired rules that contraindicate treatment `k`.
+    public func contraindications(_ k: Int) -> [Finding] {
+        guidelines.findings.filter { $0.status == .fired && $0.kind == .contraindication && $0.treatments.contains(treatments[k].id) }
+    }
+}
