@@ -33,6 +33,8 @@ public struct SequenceBatch: Sendable {
 /// backward pass needs (`Pass`), and the backward pass takes any gradient of the logits, so the
 /// same code trains (cross-entropy) and explains (the gradient of one probability).
 public struct GRUAttention: Sendable {
+    public static let architecture = "gru-attention-v1"
+
     public let shape: ModelShape
     public let layout: ParameterLayout
     public var parameters: [Float]
@@ -70,15 +72,7 @@ public struct GRUAttention: Sendable {
 
     /// Standardizes raw rows (NaN = unknown → the mean, i.e. 0), visit-major `[T·F]`.
     public func standardize(_ rows: [[Float]]) -> [Float] {
-        var out: [Float] = []
-        out.reserveCapacity(rows.count * shape.features)
-        for row in rows {
-            for f in 0..<shape.features {
-                let v = row[f]
-                out.append(v.isNaN ? 0 : (v - inputMean[f]) / inputStd[f])
-            }
-        }
-        return out
+        Standardization.apply(rows, mean: inputMean, std: inputStd)
     }
 
     /// What the recurrent part of a forward pass (GRU, attention, output) kept for its backward pass.

@@ -78,7 +78,7 @@ struct LearningRound {
         let ids = session.pack.treatments.ids
         let decisions = try session.store.allDecisions().compactMap { LoggedDecision($0, treatments: ids) }
         let current = try session.model()
-        let (candidate, report): (GRUAttention, Learner.Report)
+        let (candidate, report): (TreatmentNetwork, Learner.Report)
         do {
             (candidate, report) = try Learner(settings: settings).run(current: current.file.model, decisions: decisions, treatments: ids, test: test,
                                                                       truePropensity: truePropensity)

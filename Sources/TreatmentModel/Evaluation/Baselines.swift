@@ -111,8 +111,8 @@ public struct LogisticRegression: Recommender {
 /// The trained model as a recommender.
 public struct ModelRecommender: Recommender {
     public let name: String
-    public let model: GRUAttention
-    public init(name: String = "GRU + attention", model: GRUAttention) { self.name = name; self.model = model }
+    public let model: TreatmentNetwork
+    public init(name: String? = nil, model: TreatmentNetwork) { self.name = name ?? model.name; self.model = model }
     public func probabilities(_ example: Dataset.Example) -> [Float] {
         model.forward(SequenceBatch(sequences: [model.standardize(example.rows)], features: model.shape.features)).probabilities(0)
     }

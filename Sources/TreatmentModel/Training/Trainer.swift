@@ -3,6 +3,8 @@ import Foundation
 /// How a model is trained. Defaults follow Kukalakunta, Thuniki and Yellu's setting (Adam,
 /// learning rate 0.001, batch size 32) with early stopping on validation loss.
 public struct TrainingConfig: Sendable, Codable, Equatable {
+    /// `retain-v1` (the default) or `gru-attention-v1`.
+    public var architecture = RETAIN.architecture
     public var embed = 32
     public var hidden = 64
     public var attention = 32
@@ -36,14 +38,14 @@ public struct EpochReport: Sendable, Codable {
     public var best: Bool
 }
 
-/// Trains the GRU-attention model on labelled sequences.
+/// Trains a treatment model (either architecture) on labelled sequences.
 public struct Trainer: Sendable {
     public let config: TrainingConfig
     public init(config: TrainingConfig) { self.config = config }
 
     public struct Result: Sendable {
         /// The model of lowest validation loss.
-        public var model: GRUAttention
+        public var model: TreatmentNetwork
         public var history: [EpochReport]
         public var bestEpoch: Int
         public var interrupted: Bool
@@ -58,8 +60,8 @@ public struct Trainer: Sendable {
         let (mean, std) = train.standardization()
         let shape = ModelShape(features: train.features.count, embed: config.embed, hidden: config.hidden,
                                attention: config.attention, treatments: train.treatments.count)
-        var model = GRUAttention(shape: shape, seed: config.seed)
-        model.inputMean = mean; model.inputStd = std
+        var model = TreatmentNetwork(architecture: config.architecture, shape: shape, seed: config.seed)
+        model.standardization = (mean, std)
         // Standardized batch by batch, not all at once: the examples of one history share its
         // rows, their standardized copies would not (900 MB for the default cohort's 270,000
         // decision points, against about 2 % more time per epoch this way).
@@ -110,7 +112,7 @@ public struct Trainer: Sendable {
     /// The batch's mean loss and its gradient. With `threads` above one, the batch is cut into
     /// that many contiguous parts, each part's gradient (normalized by the whole batch's weight)
     /// computed on its own thread, and the parts' gradients added in order.
-    func gradient(_ model: GRUAttention, _ examples: [Dataset.Example], weights: [Float]?) -> (loss: Float, gradient: [Float]) {
+    func gradient(_ model: TreatmentNetwork, _ examples: [Dataset.Example], weights: [Float]?) -> (loss: Float, gradient: [Float]) {
         let K = model.shape.treatments, F = model.shape.features
         let total = weights?.reduce(0, +) ?? Float(examples.count)
         @Sendable func part(_ range: Range<Int>) -> (Float, [Float]) {
@@ -147,7 +149,7 @@ public struct Trainer: Sendable {
 
     /// Probabilities for a dataset's examples, standardized batch by batch, in batches of
     /// similar length.
-    public static func predict(_ model: GRUAttention, _ data: Dataset, batchSize: Int = 128) -> [[Float]] {
+    public static func predict(_ model: TreatmentNetwork, _ data: Dataset, batchSize: Int = 128) -> [[Float]] {
         let F = model.shape.features
         let order = data.examples.indices.sorted { (data.examples[$0].rows.count, $0) < (data.examples[$1].rows.count, $1) }
         var out = [[Float]](repeating: [], count: data.examples.count)
