@@ -92,6 +92,11 @@ struct Decider {
         let recommended = a.treatments[a.top].id
         let order = a.displayOrder.map { a.treatments[$0].id }
         let statuses = Dictionary(uniqueKeysWithValues: a.treatments.indices.map { (a.treatments[$0].id, a.status($0).rawValue) })
+        let standings = Dictionary(uniqueKeysWithValues: a.treatments.indices.map { k -> (String, DecisionRecord.ShownStanding) in
+            let s = a.standing(k)
+            return (a.treatments[k].id, .init(taking: s.taking, indication: s.indication?.rule, against: s.against?.status.rawValue,
+                                               againstRule: s.against?.rule, deintensify: s.deintensify, label: s.label))
+        })
         let reward = reason?.reward ?? reasons.acceptReward
         let rule = reason.map { "overridden, reason \($0.code): \($0.reward)" } ?? "accepted: \(reasons.acceptReward)"
         let decision = DecisionRecord(
@@ -103,7 +108,7 @@ struct Decider {
             guidelineStatuses: statuses, firedRules: a.guidelines.firedRules, recommended: recommended, chosen: chosen,
             outcome: reason == nil ? .accepted : .overridden,
             reason: reason.map { .init(code: $0.code, display: $0.display, system: reasons.system, systemCode: $0.systemCode) },
-            note: note, contraindicatedChoice: contraindicated, reward: reward, rewardRule: rule)
+            note: note, contraindicatedChoice: contraindicated, reward: reward, rewardRule: rule, guidelineStandings: standings)
         do { return try session.store.record(decision, audit: ctx.entry(.decisionRecorded, patient: a.record.id)) } catch {
             throw ValidationError("the decision was NOT recorded: \(error)")
         }
