@@ -31,7 +31,7 @@ public struct Decider {
         guard let k = a.treatments.firstIndex(where: { $0.id == chosen }) else {
             throw ReviewError("unknown treatment '\(chosen)'. Options: \(a.treatments.map(\.id).joined(separator: ", "))")
         }
-        let contraindicated = a.status(k) == .contraindicated
+        let contraindicated = a.standing(k).contraindicated
         let note = note.flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0 }
         if contraindicated && (!confirm || note == nil) {
             let why = a.contraindications(k).map { "\($0.rule): \($0.message)" }
@@ -43,6 +43,11 @@ public struct Decider {
         let recommended = a.treatments[a.top].id
         let order = a.displayOrder.map { a.treatments[$0].id }
         let statuses = Dictionary(uniqueKeysWithValues: a.treatments.indices.map { (a.treatments[$0].id, a.status($0).rawValue) })
+        let standings = Dictionary(uniqueKeysWithValues: a.treatments.indices.map { k -> (String, DecisionRecord.ShownStanding) in
+            let s = a.standing(k)
+            return (a.treatments[k].id, .init(taking: s.taking, indication: s.indication?.rule, against: s.against?.status.rawValue,
+                                               againstRule: s.against?.rule, deintensify: s.deintensify, label: s.label))
+        })
         let reward = reason?.reward ?? reasons.acceptReward
         let rule = reason.map { "overridden, reason \($0.code): \($0.reward)" } ?? "accepted: \(reasons.acceptReward)"
         let decision = DecisionRecord(
@@ -54,7 +59,7 @@ public struct Decider {
             guidelineStatuses: statuses, firedRules: a.guidelines.firedRules, recommended: recommended, chosen: chosen,
             outcome: reason == nil ? .accepted : .overridden,
             reason: reason.map { .init(code: $0.code, display: $0.display, system: reasons.system, systemCode: $0.systemCode) },
-            note: note, contraindicatedChoice: contraindicated, reward: reward, rewardRule: rule)
+            note: note, contraindicatedChoice: contraindicated, reward: reward, rewardRule: rule, guidelineStandings: standings)
         do { return try workspace.store.record(decision, audit: who.entry(.decisionRecorded, patient: a.record.id)) } catch {
             throw ReviewError("the decision was NOT recorded: \(error)")
         }

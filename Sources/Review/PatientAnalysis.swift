@@ -48,6 +48,8 @@ public struct PatientAnalysis: @unchecked Sendable {
     /// Treatment indices as the screen lists them: most probable first.
     public var displayOrder: [Int] { probabilities.indices.sorted { probabilities[$0] > probabilities[$1] } }
     public func status(_ k: Int) -> GuidelineStatus { guidelines.statuses[treatments[k].id] ?? .neutral }
+    /// Treatment `k`'s indication beside its caution or contraindication, taken or not.
+    public func standing(_ k: Int) -> Standing { guidelines.standing(treatments[k].id) }
     public var indexDate: String { ClinicalCalendar.dayString(record.visits[index].date) }
 
     /// What the audit event of a shown analysis records besides `detail`: which visit, which

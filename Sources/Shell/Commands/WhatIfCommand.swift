@@ -20,7 +20,8 @@ struct WhatIfCommand: SessionCommand {
     @Argument(help: ArgumentHelp("Changes, e.g. egfr=24 hba1c=9.5 heart_failure=yes.", valueName: "feature=value")) var changes: [String]
     @Flag(help: "Print as JSON.") var json = false
 
-    struct Side: Encodable { var probabilities: [String: Float]; var statuses: [String: GuidelineStatus]; var top: String; var rules: [String] }
+    /// `statuses` is each option's worst finding; `standings` its indication beside its caution, as shown.
+    struct Side: Encodable { var probabilities: [String: Float]; var statuses: [String: GuidelineStatus]; var standings: [String: Standing]; var top: String; var rules: [String] }
     struct JSONView: Encodable { var patient: String; var changes: [String]; var original: Side; var edited: Side }
 
     func run(in session: Session) throws {
@@ -32,7 +33,7 @@ struct WhatIfCommand: SessionCommand {
         try before.audit(session, .whatIf, detail: ["changes": changes.joined(separator: " "), "edited_top": after.treatments[after.top].id])
         func side(_ a: PatientAnalysis) -> Side {
             Side(probabilities: Dictionary(uniqueKeysWithValues: a.treatments.indices.map { (a.treatments[$0].id, a.probabilities[$0]) }),
-                 statuses: a.guidelines.statuses, top: a.treatments[a.top].id,
+                 statuses: a.guidelines.statuses, standings: a.guidelines.standings, top: a.treatments[a.top].id,
                  rules: a.guidelines.firedRules)
         }
         if json { try session.out.json(JSONView(patient: record.id, changes: changes, original: side(before), edited: side(after))); return }
@@ -43,7 +44,7 @@ struct WhatIfCommand: SessionCommand {
         let order = after.probabilities.indices.sorted { after.probabilities[$0] > after.probabilities[$1] }
         out.print(Table(headers: ["TREATMENT", "AS RECORDED", "WHAT IF", "CHANGE", "STATUS AS RECORDED", "STATUS WHAT IF"], rows: order.map { k in
             [after.treatments[k].name, String(format: "%.1f%%", 100 * before.probabilities[k]), String(format: "%.1f%%", 100 * after.probabilities[k]),
-             String(format: "%+.1f", 100 * (after.probabilities[k] - before.probabilities[k])), before.statusText(out, before.status(k)), after.statusText(out, after.status(k))]
+             String(format: "%+.1f", 100 * (after.probabilities[k] - before.probabilities[k])), before.statusText(out, k), after.statusText(out, k)]
         }, rightAligned: [1, 2, 3]).render(width: out.width))
         let was = Set(before.guidelines.firedRules), now = Set(after.guidelines.firedRules)
         for f in after.guidelines.findings where f.status == .fired && !was.contains(f.rule) { out.print(out.yellow("+ now fires: ") + "\(f.rule): \(f.message)") }

@@ -12,18 +12,19 @@ extension PatientAnalysis {
 
     /// Loud when the model's first choice is one the guidelines contraindicate.
     func warnIfTopContraindicated(_ out: Output) {
-        guard status(top) == .contraindicated else { return }
+        guard standing(top).contraindicated else { return }
         let reasons = contraindications(top).map(\.message)
         out.print(out.red(out.bold("⚠ THE MODEL'S TOP CHOICE, \(treatments[top].name.uppercased()), IS CONTRAINDICATED:")))
         for r in reasons { out.print(out.red("  " + r)) }
     }
 
-    func statusText(_ out: Output, _ s: GuidelineStatus) -> String {
-        switch s {
-        case .contraindicated: return out.red(out.bold("✖ " + s.label))
-        case .caution, .recheck: return out.yellow("! " + s.label)
-        case .indicated: return "✓ " + s.label
-        case .neutral: return out.dim("· " + s.label)
+    func statusText(_ out: Output, _ k: Int) -> String { out.standing(standing(k)) }
+
+    /// The deintensifications the rules ask for, which no model option expresses.
+    func warnDeintensify(_ out: Output) {
+        for f in guidelines.deintensifications {
+            let names = f.treatments.compactMap { t in treatments.first { $0.id == t }?.name }.joined(separator: ", ")
+            out.print(out.yellow("↓ Deintensify \(names) (not a model option): ") + f.message + out.dim(" · rule \(f.rule)"))
         }
     }
 }
