@@ -14,7 +14,7 @@ struct AcceptCommand: SessionCommand {
     @OptionGroup var global: GlobalOptions
     @OptionGroup var selection: PatientSelection
     @Option(help: ArgumentHelp("Free-text note stored with the decision.", valueName: "text")) var note: String?
-    @Flag(help: "Confirm a choice that a guideline contraindicates (a --note is then required).") var confirm = false
+    @Flag(help: "Confirm a choice that a guideline contraindicates (a --note is then required), or a decision on a patient outside the model's population.") var confirm = false
     @Flag(help: "Print the stored decision as JSON.") var json = false
 
     func run(in session: Session) throws {
@@ -35,7 +35,7 @@ struct OverrideCommand: SessionCommand {
     @Argument(help: ArgumentHelp("The treatment chosen instead (id or name; Tab completes).", valueName: "treatment")) var treatment: String
     @Option(help: ArgumentHelp("Why (a code from Knowledge/override-reasons.yaml).", valueName: "code")) var reason: String
     @Option(help: ArgumentHelp("Free-text note stored with the decision.", valueName: "text")) var note: String?
-    @Flag(help: "Confirm a choice that a guideline contraindicates (a --note is then required).") var confirm = false
+    @Flag(help: "Confirm a choice that a guideline contraindicates (a --note is then required), or a decision on a patient outside the model's population.") var confirm = false
     @OptionGroup var selection: PatientSelection
     @Flag(help: "Print the stored decision as JSON.") var json = false
 
@@ -82,6 +82,12 @@ struct Decider {
         let k = a.treatments.firstIndex { $0.id == chosen }!
         let contraindicated = a.status(k) == .contraindicated
         let note = note.flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0 }
+        if !a.outsidePopulation.isEmpty && !confirm {
+            try session.audit(.decisionRefused, action: "C", patient: a.record.id, outcome: 4,
+                              detail: ["chosen": chosen, "error": "patient outside the model's population without --confirm"])
+            throw ValidationError("\(a.record.id) is outside the population the model was made for (\(a.population)):\n  "
+                                  + a.outsidePopulation.joined(separator: "\n  ") + "\nNothing was recorded. To record a decision anyway, add --confirm.")
+        }
         if contraindicated && (!confirm || note == nil) {
             let why = a.contraindications(k).map { "\($0.rule): \($0.message)" }
             try session.audit(.decisionRefused, action: "C", patient: a.record.id, outcome: 4,
@@ -104,7 +110,8 @@ struct Decider {
             outcome: reason == nil ? .accepted : .overridden,
             reason: reason.map { .init(code: $0.code, display: $0.display, system: reasons.system, systemCode: $0.systemCode) },
             note: note, contraindicatedChoice: contraindicated, reward: reward, rewardRule: rule)
-        do { return try session.store.record(decision, audit: ctx.entry(.decisionRecorded, patient: a.record.id)) } catch {
+        let detail = a.outsidePopulation.isEmpty ? [:] : ["outside_population": a.outsidePopulation.joined(separator: "; ")]
+        do { return try session.store.record(decision, audit: ctx.entry(.decisionRecorded, patient: a.record.id, detail: detail)) } catch {
             throw ValidationError("the decision was NOT recorded: \(error)")
         }
     }

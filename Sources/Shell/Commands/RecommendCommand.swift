@@ -18,6 +18,7 @@ struct RecommendCommand: SessionCommand {
     struct JSONView: Encodable {
         var patient: String; var indexVisit: String; var synthetic: Bool; var modelVersion: String?; var modelSha256: String
         var options: [Row]; var top: String; var topContraindicated: Bool; var findings: [Finding]
+        var notice: ModelNotice
     }
 
     func run(in session: Session) throws {
@@ -28,7 +29,7 @@ struct RecommendCommand: SessionCommand {
         if json {
             try session.out.json(JSONView(patient: record.id, indexVisit: a.indexDate, synthetic: record.origin == .synthetic, modelVersion: a.model.label,
                                           modelSha256: a.model.sha256, options: rows, top: a.treatments[a.top].id, topContraindicated: a.status(a.top) == .contraindicated,
-                                          findings: a.guidelines.findings))
+                                          findings: a.guidelines.findings, notice: a.notice))
             return
         }
         let out = session.out

@@ -16,6 +16,8 @@ final class Session {
     var patient: PatientRecord?
     /// True inside the interactive shell.
     let interactive: Bool
+    /// The review date `load ID --as-of DATE` set for that patient: their views default to it.
+    var reviewAsOf: (patient: String, date: String)?
 
     init(context: Context, interactive: Bool) {
         self.context = context

@@ -11,10 +11,17 @@ public struct ModelFile: Sendable {
     public var treatments: [String]
     /// Other metadata (all strings, as safetensors requires).
     public var extra: [String: String]
+    /// The raw range of each input column in the training data (optional tensors `train_min`,
+    /// `train_max`); nil in files written before they existed.
+    public var trainingRange: TrainingRange?
 
-    public init(model: GRUAttention, features: [String], treatments: [String], extra: [String: String] = [:]) {
-        self.model = model; self.features = features; self.treatments = treatments; self.extra = extra
+    public init(model: GRUAttention, features: [String], treatments: [String], extra: [String: String] = [:], trainingRange: TrainingRange? = nil) {
+        self.model = model; self.features = features; self.treatments = treatments; self.extra = extra; self.trainingRange = trainingRange
     }
+
+    /// Names of the optional tensors; readers that load the weights alone (PyTorch's
+    /// `load_state_dict(strict=True)`) drop them first.
+    public static let optionalTensors = ["train_min", "train_max"]
 
     public func encode() throws -> Data {
         var tensors: [String: (shape: [Int], values: [Float])] = [:]
@@ -23,6 +30,11 @@ public struct ModelFile: Sendable {
         }
         tensors["input_mean"] = ([model.shape.features], model.inputMean)
         tensors["input_std"] = ([model.shape.features], model.inputStd)
+        if let r = trainingRange {
+            try r.validate(columns: model.shape.features)
+            tensors["train_min"] = ([model.shape.features], r.min)
+            tensors["train_max"] = ([model.shape.features], r.max)
+        }
         var metadata = extra
         metadata["architecture"] = Self.architecture
         metadata["features"] = Self.jsonList(features)
@@ -55,7 +67,18 @@ public struct ModelFile: Sendable {
                 throw ModelFileError.invalid("tensor '\(name)' holds \(t.values[bad]) at index \(bad)")
             }
         }
-        let extra = Set(file.tensors.keys).subtracting(expected.map(\.0))
+        var range: TrainingRange?
+        switch (file.tensors["train_min"], file.tensors["train_max"]) {
+        case (nil, nil): break
+        case (let lo?, let hi?):
+            guard lo.shape == [shape.features], hi.shape == [shape.features] else {
+                throw ModelFileError.invalid("train_min/train_max have shapes \(lo.shape)/\(hi.shape), expected [\(shape.features)]")
+            }
+            range = TrainingRange(min: lo.values, max: hi.values)
+            try range!.validate(columns: shape.features)
+        default: throw ModelFileError.invalid("a model file holds both train_min and train_max or neither")
+        }
+        let extra = Set(file.tensors.keys).subtracting(expected.map(\.0) + optionalTensors)
         guard extra.isEmpty else { throw ModelFileError.invalid("unexpected tensors: \(extra.sorted().joined(separator: ", "))") }
         for t in layout.tensors { parameters.replaceSubrange(t.offset..<(t.offset + t.count), with: file.tensors[t.name]!.values) }
         let std = file.tensors["input_std"]!.values
@@ -63,7 +86,7 @@ public struct ModelFile: Sendable {
         var rest = file.metadata
         for k in ["architecture", "features", "treatments"] { rest[k] = nil }
         return ModelFile(model: GRUAttention(shape: shape, parameters: parameters, inputMean: file.tensors["input_mean"]!.values, inputStd: std),
-                         features: features, treatments: treatments, extra: rest)
+                         features: features, treatments: treatments, extra: rest, trainingRange: range)
     }
 
     public static func load(path: String) throws -> ModelFile {
