@@ -25,7 +25,8 @@ public struct Decider {
     /// contraindicated choice lacks `confirm` and a note (`howToConfirm` tells the user, in
     /// the front end's words, how to give them).
     public func commit(chosen: String, reason: OverrideReasons.Reason?, note: String?, confirm: Bool,
-                       howToConfirm: String = "add --confirm and a --note saying why") throws -> (decision: DecisionRecord, audit: AuditEntry) {
+                       howToConfirm: String = "add --confirm and a --note saying why",
+                       howToConfirmPopulation: String = "add --confirm") throws -> (decision: DecisionRecord, audit: AuditEntry) {
         let a = analysis, who = reviewer
         let reasons = try workspace.overrideReasons()
         guard let k = a.treatments.firstIndex(where: { $0.id == chosen }) else {
@@ -33,6 +34,12 @@ public struct Decider {
         }
         let contraindicated = a.standing(k).contraindicated
         let note = note.flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0 }
+        if !a.outsidePopulation.isEmpty && !confirm {
+            try workspace.audit(who.entry(.decisionRefused, action: "C", patient: a.record.id, outcome: 4,
+                                          detail: ["chosen": chosen, "error": "patient outside the model's population without --confirm"]))
+            throw ReviewError("\(a.record.id) is outside the population the model was made for (\(a.population)):\n  "
+                              + a.outsidePopulation.joined(separator: "\n  ") + "\nNothing was recorded. To record a decision anyway, \(howToConfirmPopulation).")
+        }
         if contraindicated && (!confirm || note == nil) {
             let why = a.contraindications(k).map { "\($0.rule): \($0.message)" }
             try workspace.audit(who.entry(.decisionRefused, action: "C", patient: a.record.id, outcome: 4,
@@ -60,7 +67,8 @@ public struct Decider {
             outcome: reason == nil ? .accepted : .overridden,
             reason: reason.map { .init(code: $0.code, display: $0.display, system: reasons.system, systemCode: $0.systemCode) },
             note: note, contraindicatedChoice: contraindicated, reward: reward, rewardRule: rule, guidelineStandings: standings)
-        do { return try workspace.store.record(decision, audit: who.entry(.decisionRecorded, patient: a.record.id)) } catch {
+        let detail = a.outsidePopulation.isEmpty ? [:] : ["outside_population": a.outsidePopulation.joined(separator: "; ")]
+        do { return try workspace.store.record(decision, audit: who.entry(.decisionRecorded, patient: a.record.id, detail: detail)) } catch {
             throw ReviewError("the decision was NOT recorded: \(error)")
         }
     }

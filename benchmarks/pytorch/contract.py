@@ -38,11 +38,16 @@ class GRUAttention(nn.Module):
 
 
 def load(path):
-    """Loads a Rounds model file with load_state_dict(strict=True); returns (model, metadata)."""
+    """Loads a Rounds model file with load_state_dict(strict=True); returns (model, metadata).
+
+    The optional tensors train_min/train_max (the raw range of each input column in the
+    training data) are no module state: they are dropped before loading."""
     with safe_open(path, framework="pt") as f:
         meta = f.metadata()
     assert meta["architecture"] == "gru-attention-v1", meta.get("architecture")
     state = load_file(path)
+    for name in ("train_min", "train_max"):
+        state.pop(name, None)
     F = state["embed.weight"].shape[1]
     E = state["embed.weight"].shape[0]
     H = state["gru.weight_hh_l0"].shape[1]

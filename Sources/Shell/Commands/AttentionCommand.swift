@@ -21,7 +21,8 @@ struct AttentionCommand: SessionCommand {
         try a.audit(session, .attentionShown)
         let record = a.record
         let rows = zip(a.visits, a.attention).map { i, w in Row(visit: i + 1, date: ClinicalCalendar.dayString(record.visits[i].date), weight: w, changes: Self.changes(record, i, session.pack)) }
-        if json { try session.out.json(rows); return }
+        struct JSONView: Encodable { var patient: String; var notice: ModelNotice; var visits: [Row] }
+        if json { try session.out.json(JSONView(patient: record.id, notice: a.notice, visits: rows)); return }
         let out = session.out
         a.header(out, "Attention over visits")
         let shades: [Character] = [" ", "░", "▒", "▓", "█"]

@@ -38,6 +38,7 @@ struct ExplainCommand: SessionCommand {
         var model_sha256: String; var features: [String]; var treatments: [String]; var input: [[Float]]
         var probabilities: [Float]; var attention: [Float]; var ig: IG
         var patient: String; var synthetic: Bool; var target_status: String; var target_standing: Standing
+        var notice: ModelNotice
     }
 
     func run(in session: Session) throws {
@@ -59,7 +60,7 @@ struct ExplainCommand: SessionCommand {
                                           probabilities: a.probabilities, attention: a.attention,
                                           ig: .init(target: target, method: rule.rawValue, steps: r.steps, baseline: baseline,
                                                     attributions: (0..<T).map { Array(r.attributions[($0 * F)..<($0 * F + F)]) }, delta: r.delta),
-                                          patient: record.id, synthetic: record.origin == .synthetic, target_status: a.status(target).rawValue, target_standing: a.standing(target)))
+                                          patient: record.id, synthetic: record.origin == .synthetic, target_status: a.status(target).rawValue, target_standing: a.standing(target), notice: a.notice))
             return
         }
         let out = session.out

@@ -23,6 +23,7 @@ struct RecommendCommand: SessionCommand {
         var options: [Row]; var top: String; var topContraindicated: Bool; var findings: [Finding]
         /// Deintensification findings: drugs taken that a rule asks to reduce or stop (no model option says so).
         var deintensify: [Finding]
+        var notice: ModelNotice
     }
 
     func run(in session: Session) throws {
@@ -33,7 +34,7 @@ struct RecommendCommand: SessionCommand {
         if json {
             try session.out.json(JSONView(patient: record.id, indexVisit: a.indexDate, synthetic: record.origin == .synthetic, modelVersion: a.model.label,
                                           modelSha256: a.model.sha256, options: rows, top: a.treatments[a.top].id, topContraindicated: a.standing(a.top).contraindicated,
-                                          findings: a.guidelines.findings, deintensify: a.guidelines.deintensifications))
+                                          findings: a.guidelines.findings, deintensify: a.guidelines.deintensifications, notice: a.notice))
             return
         }
         let out = session.out

@@ -19,6 +19,8 @@ final class Session {
     let interactive: Bool
     /// Long views go through it on a terminal (`Pager`); `--no-pager` turns it off.
     var pager = Pager()
+    /// The review date `load ID --as-of DATE` set for that patient: their views default to it.
+    var reviewAsOf: (patient: String, date: String)?
 
     init(context: Context, interactive: Bool) {
         self.context = context

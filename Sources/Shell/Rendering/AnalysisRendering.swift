@@ -1,13 +1,30 @@
+import Patients
 import Guidelines
 import Review
 
 /// How the terminal shows an analysis: the standing header, the contraindication warning, the
 /// guideline status marks.
 extension PatientAnalysis {
-    /// The standing note every model view carries.
+    /// The standing note every model view carries: the review date, death, the population and
+    /// the synthetic model (`ModelNotice` says the same in JSON).
     func header(_ out: Output, _ what: String) {
-        out.print(out.bold("\(what) · \(record.id) · as of visit \(index + 1) of \(record.visits.count) (\(indexDate))"))
+        out.print(out.bold("\(what) · \(record.id) · as of \(indexDate) (\(review.basis.rawValue)) · model's last visit \(index + 1) of \(record.visits.count) (\(visitDate))"))
+        if let d = record.deceasedAt { out.print(out.bold("Died \(ClinicalCalendar.dayString(d)).") + " Reviewed as of \(indexDate), \(review.basis == .lastEncounterBeforeDeath ? "the last encounter before death" : review.basis.rawValue).") }
         if record.origin == .synthetic { out.print(out.dim("Synthetic patient; a model trained on synthetic data. Decision support only.")) }
+        else {
+            out.print(out.yellow("The model was trained on a synthetic cohort (no real patients) and has not been validated on real ones. Decision support only."))
+            if model.file.trainingRange == nil { out.print(out.dim("This model file stores no training ranges, so inputs outside them cannot be named.")) }
+            else if outsideTraining.isEmpty { out.print(out.dim("Every input lies within the range the model was trained on.")) }
+            else {
+                out.print(out.yellow("Inputs outside the range the model was trained on (\(outsideTraining.count)):"))
+                for e in outsideTraining { out.print(out.yellow("  " + e.text)) }
+            }
+        }
+        if !outsidePopulation.isEmpty {
+            out.print(out.red(out.bold("⚠ OUTSIDE THE MODEL'S POPULATION (the model is for \(population)): the model's distribution does not apply to this patient.")))
+            for r in outsidePopulation { out.print(out.red("  " + r)) }
+            out.print(out.red("  The record and the guideline checks still apply; a decision needs --confirm."))
+        }
     }
 
     /// Loud when the model's first choice is one the guidelines contraindicate.
