@@ -97,8 +97,11 @@ extension SessionCommand {
 
     func run() throws { try runInOwnSession() }
 
-    /// Opens the pack and store (seeding an empty store only when `needsPatients`) and runs.
+    /// Opens the pack and store (seeding an empty store only when `needsPatients`) and runs;
+    /// at the end, like an interactive session, it signs a checkpoint of what it logged.
     func runInOwnSession() throws {
-        try run(in: Session(context: Context(global, seedDemo: Self.needsPatients), interactive: false))
+        let session = try Session(context: Context(global, seedDemo: Self.needsPatients), interactive: false)
+        defer { try? session.store.writeCheckpoint(reason: "session.end") }
+        try run(in: session)
     }
 }
