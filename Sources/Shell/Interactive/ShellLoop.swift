@@ -154,7 +154,7 @@ struct ShellLoop {
             "accept": ["--note", "--confirm", "--patient", "--visit", "--json"],
             "override": ["--reason", "--note", "--confirm", "--patient", "--visit", "--json"],
             "history": ["--patient", "--json"],
-            "audit": ["show", "verify", "export", "--last", "--patient", "--file", "--format", "--since", "--until", "--by", "--pseudonymize", "--out", "--json"],
+            "audit": ["show", "verify", "export", "key", "checkpoint", "prove", "verify-proof", "--decision", "--public-key", "--checkpoint", "--last", "--patient", "--file", "--format", "--since", "--until", "--by", "--pseudonymize", "--out", "--json"],
         ]
         let store = session.store, pack = session.pack
         Completion.values = [
