@@ -46,7 +46,7 @@ struct EvaluateCommand: ParsableCommand {
         let ctx = try Context(global)
         let file: ModelFile
         do { file = try ModelFile.load(path: model) } catch let e as ModelFileError { throw ValidationError(e.description) }
-        try ModelCompatibility.check(file, pack: ctx.pack)
+        let columns = try ModelCompatibility.check(file, pack: ctx.pack)
         let seed = (file.extra["training_config"].flatMap { try? JSONDecoder().decode(TrainingConfig.self, from: Data($0.utf8)) })?.seed ?? TrainingConfig().seed
         let data = try ModelData.load(ctx, seed: seed, indexOnly: file.extra["training_examples"] == "index visits")
         let rules = GuidelineRecommender(book: try Session(context: ctx, interactive: false).rules())
@@ -57,7 +57,7 @@ struct EvaluateCommand: ParsableCommand {
         }
         let distributions = byPatient
         let recommenders: [@Sendable () -> any Recommender] = [
-            { ModelRecommender(model: file.model) }, { LogisticRegression(train: data.train) },
+            { ModelRecommender(model: file.model, columns: columns) }, { LogisticRegression(train: data.train) },
             { RuleBasedRecommender(distributions: distributions, K: data.test.treatments.count) }, { MajorityClass(train: data.train) },
         ]
         // Each recommender is fitted and scored on its own core: independent work with its own
@@ -96,17 +96,19 @@ struct RuleBasedRecommender: Recommender {
 
 /// Checks that a model file speaks the knowledge pack's features and treatments.
 enum ModelCompatibility {
-    static func check(_ file: ModelFile, pack: KnowledgePack) throws {
-        guard file.features == pack.features.columns else {
-            let missing = Set(pack.features.columns).subtracting(file.features).sorted(), extra = Set(file.features).subtracting(pack.features.columns).sorted()
-            throw ValidationError("the model's features do not match Knowledge/features.yaml"
-                                  + (missing.isEmpty ? "" : "; missing: \(missing.joined(separator: ", "))")
-                                  + (extra.isEmpty ? "" : "; unknown: \(extra.joined(separator: ", "))")
-                                  + (missing.isEmpty && extra.isEmpty ? " (same names, different order)" : ""))
+    /// Every feature of the model must be a column of the pack; the pack may have more (a model
+    /// trained before features were added reads its own). Returns where the model's features
+    /// are among the pack's columns, or nil when they are the pack's columns exactly.
+    @discardableResult
+    static func check(_ file: ModelFile, pack: KnowledgePack) throws -> [Int]? {
+        guard let columns = Dataset.columnIndices(of: file.features, in: pack.features.columns) else {
+            let unknown = Set(file.features).subtracting(pack.features.columns).sorted()
+            throw ValidationError("the model's features do not match Knowledge/features.yaml; unknown: \(unknown.joined(separator: ", "))")
         }
         guard file.treatments == pack.treatments.ids else {
             throw ValidationError("the model's treatments \(file.treatments) do not match Knowledge/treatments.yaml \(pack.treatments.ids)")
         }
+        return file.features == pack.features.columns ? nil : columns
     }
 }
 

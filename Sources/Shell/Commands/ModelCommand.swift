@@ -127,6 +127,10 @@ struct Use: SessionCommand {
 enum DefaultModel {
     struct Loaded {
         var file: ModelFile; var sha256: String; var path: String
+        /// Where the model's features are among the pack's columns, when the pack has more (nil: the same).
+        var columns: [Int]? = nil
+        /// The pack's feature rows as this model reads them.
+        func rows(_ packRows: [[Float]]) -> [[Float]] { columns.map { Dataset.project(packRows, $0) } ?? packRows }
         /// The store's version number when the model is a learned version in use.
         var storeVersion: Int?
         /// What decisions record as the model version.
@@ -155,8 +159,8 @@ enum DefaultModel {
     static func load(data: Data, path: String, pack: KnowledgePack) throws -> Loaded {
         let file: ModelFile
         do { file = try ModelFile.decode(data) } catch let e as ModelFileError { throw ValidationError("\(path): \(e.description)") }
-        try ModelCompatibility.check(file, pack: pack)
-        return Loaded(file: file, sha256: SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined(), path: path)
+        let columns = try ModelCompatibility.check(file, pack: pack)
+        return Loaded(file: file, sha256: SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined(), path: path, columns: columns)
     }
 
     /// The card's summary: its text up to the first second-level heading.

@@ -53,7 +53,7 @@ struct PatientAnalysis {
         self.index = index
         let model = try session.model()
         self.model = model
-        let rows = FeatureExtractor(pack: session.pack).matrix(for: record, through: index).rows
+        let rows = model.rows(FeatureExtractor(pack: session.pack).matrix(for: record, through: index).rows)
         let first = max(0, rows.count - Self.maxVisits)
         visits = Array(first..<rows.count)
         raw = Array(rows[first...])

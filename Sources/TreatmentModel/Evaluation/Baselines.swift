@@ -109,11 +109,16 @@ public struct LogisticRegression: Recommender {
 }
 
 /// The trained model as a recommender.
+///
+/// `columns` (indices into the examples' columns) picks the model's own features when the
+/// examples carry more than the model was trained on.
 public struct ModelRecommender: Recommender {
     public let name: String
     public let model: GRUAttention
-    public init(name: String = "GRU + attention", model: GRUAttention) { self.name = name; self.model = model }
+    public let columns: [Int]?
+    public init(name: String = "GRU + attention", model: GRUAttention, columns: [Int]? = nil) { self.name = name; self.model = model; self.columns = columns }
     public func probabilities(_ example: Dataset.Example) -> [Float] {
-        model.forward(SequenceBatch(sequences: [model.standardize(example.rows)], features: model.shape.features)).probabilities(0)
+        let rows = columns.map { Dataset.project(example.rows, $0) } ?? example.rows
+        return model.forward(SequenceBatch(sequences: [model.standardize(rows)], features: model.shape.features)).probabilities(0)
     }
 }
