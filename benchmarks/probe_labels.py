@@ -16,7 +16,7 @@ regret 0) and the share of test patients whose best option beats the second best
 0.05 utility (near-ties: where noise decides).
 
     pip install scikit-learn pandas
-    python3 benchmarks/probe_labels.py cohort.csv
+    python3 benchmarks/probe_labels.py cohort.csv [--quick]   (--quick: two feature sets, fewer rounds)
 """
 import sys
 
@@ -43,8 +43,11 @@ def main(path):
     print(f"{len(train)} training (train + validation) and {len(test)} test patients (synthetic)")
     print("test labels:", ", ".join(f"{o} {np.mean(y_test == k):.3f}" for k, o in enumerate(options)))
     print(f"near-ties (best - second < 0.05): {np.mean(best - second < 0.05):.3f}")
-    for name, cols in [("snapshot", snapshot), ("last", last), ("aggregates", last + aggregates)]:
-        clf = HistGradientBoostingClassifier(max_iter=400, learning_rate=0.08, max_leaf_nodes=31,
+    sets = [("snapshot", snapshot), ("last", last), ("aggregates", last + aggregates)]
+    if "--quick" in sys.argv:
+        sets = sets[:2]
+    for name, cols in sets:
+        clf = HistGradientBoostingClassifier(max_iter=200 if "--quick" in sys.argv else 400, learning_rate=0.08, max_leaf_nodes=31,
                                              early_stopping=True, validation_fraction=0.15, random_state=0)
         clf.fit(train[cols].to_numpy(dtype=float), y_train)
         pred = clf.predict(test[cols].to_numpy(dtype=float))
@@ -56,4 +59,5 @@ def main(path):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "cohort.csv")
+    files = [a for a in sys.argv[1:] if not a.startswith("--")]
+    main(files[0] if files else "cohort.csv")

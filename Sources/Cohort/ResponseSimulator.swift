@@ -39,12 +39,12 @@ public struct ResponseSimulator: Sendable {
         let b = traits.betaCellReserve, r = traits.insulinResistance, i = traits.incretinResponse
         let z: Double
         switch t {
-        case "metformin": z = 0.6 * r + 0.5 * b
-        case "tzd": z = 0.9 * r
-        case "sulfonylurea": z = 1.0 * b
-        case "dpp4": z = 0.7 * b + 0.7 * i
+        case "metformin": z = 0.8 * b + 0.4 * r
+        case "tzd": z = 1.0 * r
+        case "sulfonylurea": z = 1.2 * b
+        case "dpp4": z = 0.9 * b + 0.6 * i
         case "glp1": z = 0.8 * i
-        case "basal_insulin": z = -0.5 * b
+        case "basal_insulin": z = -0.6 * b
         case "sglt2": z = 0.3 * r
         default: return 0
         }
@@ -66,7 +66,7 @@ public struct ResponseSimulator: Sendable {
     public func hypoglycaemiaRisk(_ t: String, _ s: PatientState, _ traits: LatentTraits) -> Double {
         let old = s.age >= 65 ? 0.08 : 0, renal = s.egfr < 45 ? 0.08 : 0
         switch t {
-        case "sulfonylurea": return min(0.04 + 0.35 * traits.hypoglycaemiaSusceptibility + old + renal + (s.hypoglycaemiaHistory ? 0.1 : 0), 0.9)
+        case "sulfonylurea": return min(0.03 + 0.2 * traits.hypoglycaemiaSusceptibility + old + renal + (s.hypoglycaemiaHistory ? 0.1 : 0), 0.9)
         case "basal_insulin": return min(0.06 + 0.35 * traits.hypoglycaemiaSusceptibility + old + (s.hypoglycaemiaHistory ? 0.1 : 0), 0.9)
         case "no_change": return 0
         default: return 0.01

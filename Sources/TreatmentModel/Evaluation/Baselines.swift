@@ -6,6 +6,12 @@ import Foundation
 public protocol Recommender: Sendable {
     var name: String { get }
     func probabilities(_ example: Dataset.Example) -> [Float]
+    /// Distributions of many examples (one call, where a library predicts in batches).
+    func probabilities(batch examples: [Dataset.Example]) -> [[Float]]
+}
+
+extension Recommender {
+    public func probabilities(batch examples: [Dataset.Example]) -> [[Float]] { examples.map(probabilities) }
 }
 
 /// Always the training set's most frequent treatment, with the training frequencies as its
