@@ -37,11 +37,19 @@ struct PatientAnalysis {
     let input: [Float]
     let probabilities: [Float]
     let attention: [Float]
+    /// Each visit's exact share of each option's logit (`[visit][option]`), where the model's
+    /// architecture has one (retain-v1).
+    let contributions: [[Float]]?
     let guidelines: GuidelineChecker.Report
     let model: DefaultModel.Loaded
     let treatments: [TreatmentOption]
 
     static let maxVisits = 40
+
+    /// Below this top probability the model is called uncertain, in words, wherever its
+    /// distribution is shown: the top option is then less likely than not, by the model's own
+    /// (calibrated) account.
+    static let uncertainBelow: Float = 0.5
 
     init(session: Session, selection: PatientSelection) throws {
         let record = try selection.record(in: session)
@@ -61,11 +69,21 @@ struct PatientAnalysis {
         let pass = model.file.model.forward(SequenceBatch(sequences: [input], features: model.file.model.shape.features))
         probabilities = pass.probabilities(0)
         attention = pass.attentionWeights(0)
+        contributions = model.file.model.contributions(pass, 0)
         guidelines = GuidelineChecker(book: try session.rules()).check(PatientFacts(record: record, visit: index, pack: session.pack))
         treatments = session.pack.treatments.options
     }
 
     var top: Int { Metrics.argmax(probabilities) }
+    /// The model's top option has less than `uncertainBelow` of the probability.
+    var uncertain: Bool { probabilities[top] < Self.uncertainBelow }
+
+    /// Says so, in words, when the model is uncertain.
+    func noteIfUncertain(_ out: Output) {
+        guard uncertain else { return }
+        out.print(out.yellow(String(format: "The model is uncertain: its top option, %@, has %.0f%%, below the %.0f%% at which Rounds calls it confident. Weigh the options below on their merits.",
+                                    treatments[top].name, 100 * probabilities[top], 100 * Self.uncertainBelow)))
+    }
     /// Treatment indices as the screen lists them: most probable first.
     var displayOrder: [Int] { probabilities.indices.sorted { probabilities[$0] > probabilities[$1] } }
     func status(_ k: Int) -> GuidelineStatus { guidelines.statuses[treatments[k].id] ?? .neutral }
