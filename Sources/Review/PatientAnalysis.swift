@@ -19,6 +19,9 @@ public struct PatientAnalysis: @unchecked Sendable {
     public let input: [Float]
     public let probabilities: [Float]
     public let attention: [Float]
+    /// Each visit's exact share of each option's logit (`[visit][option]`), where the model's
+    /// architecture has one (retain-v1).
+    public let contributions: [[Float]]?
     public let guidelines: GuidelineChecker.Report
     public let model: DefaultModel.Loaded
     public let treatments: [TreatmentOption]
@@ -30,6 +33,11 @@ public struct PatientAnalysis: @unchecked Sendable {
     public let population: String
 
     public static let maxVisits = 40
+
+    /// Below this top probability the model is called uncertain, in words, wherever its
+    /// distribution is shown: the top option is then less likely than not, by the model's own
+    /// (calibrated) account.
+    public static let uncertainBelow: Float = 0.5
 
     /// As of visit `index` (0-based; its date is the review date).
     public init(workspace: Workspace, record: PatientRecord, index: Int) throws {
@@ -59,6 +67,7 @@ public struct PatientAnalysis: @unchecked Sendable {
         let pass = model.file.model.forward(SequenceBatch(sequences: [input], features: model.file.model.shape.features))
         probabilities = pass.probabilities(0)
         attention = pass.attentionWeights(0)
+        contributions = model.file.model.contributions(pass, 0)
         guidelines = GuidelineChecker(book: try workspace.rules()).check(PatientFacts(record: record, asOf: review.date, pack: workspace.pack))
         treatments = workspace.pack.treatments.options
         population = workspace.pack.population.description
@@ -67,6 +76,8 @@ public struct PatientAnalysis: @unchecked Sendable {
     }
 
     public var top: Int { Metrics.argmax(probabilities) }
+    /// The model's top option has less than `uncertainBelow` of the probability.
+    public var uncertain: Bool { probabilities[top] < Self.uncertainBelow }
     /// Treatment indices as the screen lists them: most probable first.
     public var displayOrder: [Int] { probabilities.indices.sorted { probabilities[$0] > probabilities[$1] } }
     public func status(_ k: Int) -> GuidelineStatus { guidelines.statuses[treatments[k].id] ?? .neutral }

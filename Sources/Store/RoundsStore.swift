@@ -261,9 +261,10 @@ extension RoundsStore {
     /// visit) and the best option at each visit, ordered by id.
     public func labelledPatients() throws -> [LabelledPatient] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT p.record, t.label, t.visit_labels FROM patient p JOIN cohort_truth t ON t.patient_id = p.id ORDER BY p.id").map { row in
+            try Row.fetchAll(db, sql: "SELECT p.record, t.label, t.visit_labels, t.utilities FROM patient p JOIN cohort_truth t ON t.patient_id = p.id ORDER BY p.id").map { row in
                 LabelledPatient(record: try RecordCodec.decode([UInt8](row["record"] as Data)), label: row["label"],
-                                visitLabels: (row["visit_labels"] as Data?).map { $0.map(Int.init) } ?? [])
+                                visitLabels: (row["visit_labels"] as Data?).map { $0.map(Int.init) } ?? [],
+                                utilities: (row["utilities"] as Data).doubles)
             }
         }
     }
@@ -276,4 +277,7 @@ public struct LabelledPatient: Sendable {
     /// Best option at each visit (indices into the pack's treatments); empty for cohorts stored
     /// before this was kept.
     public var visitLabels: [Int]
+    /// The utility of every option at the index visit, in the simulator's order
+    /// (`ResponseSimulator.treatments`), as `cohortTruth` gives them.
+    public var utilities: [Double] = []
 }

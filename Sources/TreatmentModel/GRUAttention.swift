@@ -262,6 +262,25 @@ public enum Softmax {
         return (loss / total, d)
     }
 
+    /// Mean cross-entropy against target distributions (`targets` `[B·K]`, each row summing to
+    /// 1): −Σ_b w_b Σ_k q_bk log p_bk / total, and its gradient w.r.t. the logits, w_b (p − q) / total.
+    /// One-hot targets give `crossEntropy`'s loss and gradient.
+    public static func softCrossEntropy(probabilities p: [Float], targets q: [Float], weights: [Float]? = nil, total: Float? = nil, K: Int) -> (loss: Float, dLogits: [Float]) {
+        let B = p.count / K
+        let w = weights ?? [Float](repeating: 1, count: B)
+        let total = max(total ?? w.reduce(0, +), 1e-12)
+        var loss: Float = 0
+        var d = p
+        for b in 0..<B {
+            for k in 0..<K {
+                let i = b * K + k
+                if q[i] > 0 { loss -= w[b] * q[i] * Foundation.log(max(p[i], 1e-12)) }
+                d[i] = w[b] * (p[i] - q[i]) / total
+            }
+        }
+        return (loss / total, d)
+    }
+
     /// Gradient of probability `k` of each row with respect to the logits: p_k (e_k − p).
     public static func probabilityGradient(probabilities p: [Float], target k: Int, K: Int) -> [Float] {
         var d = [Float](repeating: 0, count: p.count)

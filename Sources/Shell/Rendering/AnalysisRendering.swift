@@ -1,3 +1,4 @@
+import Foundation
 import Patients
 import Guidelines
 import Review
@@ -25,6 +26,13 @@ extension PatientAnalysis {
             for r in outsidePopulation { out.print(out.red("  " + r)) }
             out.print(out.red("  The record and the guideline checks still apply; a decision needs --confirm."))
         }
+    }
+
+    /// Says so, in words, when the model is uncertain.
+    func noteIfUncertain(_ out: Output) {
+        guard uncertain else { return }
+        out.print(out.yellow(String(format: "The model is uncertain: its top option, %@, has %.0f%%, below the %.0f%% at which Rounds calls it confident. Weigh the options below on their merits.",
+                                    treatments[top].name, 100 * probabilities[top], 100 * Self.uncertainBelow)))
     }
 
     /// Loud when the model's first choice is one the guidelines contraindicate.
