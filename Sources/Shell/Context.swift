@@ -148,7 +148,9 @@ struct CohortWriter {
                 let base = done
                 let batch = ParallelMap.map(count: n) { i -> SyntheticPatient in
                     let p = generator.patient(base + i)
-                    let conditions = extractor.conditionFeatures(for: p.record, asOf: p.record.visits.count - 1)
+                    let last = p.record.visits.count - 1
+                    let conditions = extractor.conditionFeatures(for: p.record, asOf: last)
+                        + pack.context.conditions(of: p.record, at: p.record.visits[last].date).map(\.condition.id)
                     return SyntheticPatient(record: p.record, summary: PatientSummaryFields(conditions: conditions), label: p.label,
                                             traits: p.traits.values, utilities: p.utilities, visitLabels: p.visitLabels)
                 }

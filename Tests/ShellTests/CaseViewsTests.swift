@@ -25,6 +25,9 @@ import TestSupport
         #expect(r.stdout.contains("without a subject: attached to the only patient"))
         let json = try #require(try JSONSerialization.jsonObject(with: Data(try rounds.run(["import", Self.path("organisations-only.json"), "--json"]).stdout.utf8)) as? [String: Any])
         #expect(json["referenceFiles"] as? Int == 1)
+        // The list shows type 2 diabetes where it is coded, as of the last encounter.
+        let list = try rounds.run(["patients", "--no-demo", "--condition", "type2_diabetes", "--limit", "0"])
+        #expect(list.status == 0 && list.stdout.contains("case-adult-type2") && list.stdout.contains("2025-01-20") && !list.stdout.contains("case-adolescent"), "\(list.stdout) \(list.stderr)")
     }
 
     @Test func everyFixtureAndCaseImportsFromTheShell() throws {
