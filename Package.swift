@@ -2,7 +2,8 @@
 // Rounds: an explainable clinical decision-support shell.
 //
 // Modules, each one responsibility; dependencies point one way (see docs/architecture.md):
-//   rounds (executable) -> Shell -> Explanations, Guidelines, TreatmentModel, Store, Cohort, Patients
+//   rounds (executable) -> Shell -> Review, and what the shell shows directly: Explanations, Guidelines, TreatmentModel, Store, Cohort, Patients
+//   Review (the review core, no terminal or HTTP) -> Explanations, Guidelines, TreatmentModel, Store, Cohort, Patients
 //   Explanations -> TreatmentModel;  Guidelines -> Patients
 //   TreatmentModel -> Patients;  Cohort -> Patients;  Store -> Patients;  Learning -> TreatmentModel, Store
 import PackageDescription
@@ -25,11 +26,13 @@ let package = Package(
         .target(name: "Patients", dependencies: [.product(name: "Yams", package: "Yams")]),
         // OpenBLAS (Debian libopenblas-dev): the matrix products of the model.
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // XGBoost's C API (Debian libxgboost-dev): the gradient-boosted trees baseline of `evaluate`.
+        .systemLibrary(name: "CXGBoost", pkgConfig: "xgboost", providers: [.apt(["libxgboost-dev"])]),
         // libedit (Debian libedit-dev): line editing, history and completion for the shell.
         .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
         // The GRU-with-attention treatment model: layers with forward and backward side by side,
         // the safetensors file format of the model contract, training.
-        .target(name: "TreatmentModel", dependencies: ["Patients", "COpenBLAS", "CKernels"]),
+        .target(name: "TreatmentModel", dependencies: ["Patients", "COpenBLAS", "CKernels", "CXGBoost"]),
         // The model's elementwise kernels (gates, sigmoid, tanh, exp) in C, built for AVX-512, AVX2
         // and the baseline and chosen at run time: Swift compiles a module for one CPU target only.
         .target(name: "CKernels"),
@@ -46,9 +49,13 @@ let package = Package(
         // Learning from clinicians' decisions: behaviour policy, off-policy estimators, the
         // trust-region policy-gradient update.
         .target(name: "Learning", dependencies: ["TreatmentModel", "Store", "Patients"]),
-        // Commands (system shell and, later, the interactive shell) and terminal rendering.
+        // The review core every front end shares: the audited opening of pack, store and model
+        // (`Workspace`), who reviews (`Reviewer`), one patient through the model and the
+        // guidelines (`PatientAnalysis`), the recording of decisions (`Decider`). No terminal, no HTTP.
+        .target(name: "Review", dependencies: ["Patients", "Cohort", "Store", "TreatmentModel", "Guidelines", "Explanations"]),
+        // Commands (system shell and the interactive shell) and terminal rendering.
         .target(name: "Shell", dependencies: [
-            "Patients", "Cohort", "Store", "TreatmentModel", "Guidelines", "Explanations", "Learning", "CEditLine",
+            "Review", "Patients", "Cohort", "Store", "TreatmentModel", "Guidelines", "Explanations", "Learning", "CEditLine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),

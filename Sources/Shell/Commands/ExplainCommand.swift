@@ -3,6 +3,7 @@ import Explanations
 import Foundation
 import Guidelines
 import Patients
+import Review
 
 /// `explain`: integrated gradients of one option's probability over every feature at every visit.
 struct ExplainCommand: SessionCommand {
@@ -37,6 +38,7 @@ struct ExplainCommand: SessionCommand {
         var model_sha256: String; var features: [String]; var treatments: [String]; var input: [[Float]]
         var probabilities: [Float]; var attention: [Float]; var ig: IG
         var patient: String; var synthetic: Bool; var target_status: String; var target_standing: Standing
+        var notice: ModelNotice
     }
 
     func run(in session: Session) throws {
@@ -58,7 +60,7 @@ struct ExplainCommand: SessionCommand {
                                           probabilities: a.probabilities, attention: a.attention,
                                           ig: .init(target: target, method: rule.rawValue, steps: r.steps, baseline: baseline,
                                                     attributions: (0..<T).map { Array(r.attributions[($0 * F)..<($0 * F + F)]) }, delta: r.delta),
-                                          patient: record.id, synthetic: record.origin == .synthetic, target_status: a.status(target).rawValue, target_standing: a.standing(target)))
+                                          patient: record.id, synthetic: record.origin == .synthetic, target_status: a.status(target).rawValue, target_standing: a.standing(target), notice: a.notice))
             return
         }
         let out = session.out
@@ -109,6 +111,12 @@ struct ExplainCommand: SessionCommand {
             case .lab, .vital: return String(format: "%.1f %@", value, def.unit ?? "")
             case .condition, .medication: return value == 1 ? "yes" : "no"
             case .demographic: return feature == "sex_female" ? (value == 1 ? "female" : "male") : String(format: "%.0f", value)
+            case .history:
+                switch def.derive {
+                case .stopped: return value == 1 ? "yes" : "no"
+                case .response: return String(format: "%+.1f %@", value, def.unit ?? "")
+                default: return String(format: "%.1f %@", value, def.unit ?? "")
+                }
             }
         }
         if feature.hasSuffix("_missing") { return value == 1 ? "missing" : "measured" }

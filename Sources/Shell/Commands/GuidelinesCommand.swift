@@ -15,7 +15,7 @@ struct GuidelinesCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "check",
             abstract: "Every rule that fired for the patient, grouped by treatment, with the facts it used and its references.",
-            discussion: "Facts are as of the index visit (clinical time). A rule whose facts are missing or stale is reported as such, never passed.")
+            discussion: "Facts are as of the review date (the last encounter, the last before death, or --as-of/--visit: clinical time). A rule whose facts are missing or stale is reported as such, never passed.")
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var selection: PatientSelection
@@ -23,12 +23,14 @@ struct GuidelinesCommand: ParsableCommand {
 
         func run(in session: Session) throws {
             let record = try selection.record(in: session)
-            let i = try selection.index(for: record)
-            let report = GuidelineChecker(book: try session.rules()).check(PatientFacts(record: record, visit: i, pack: session.pack))
-            try session.audit(.guidelinesShown, patient: record.id, detail: ["visit": String(i + 1), "fired": report.firedRules.joined(separator: " ")])
+            let review = try selection.review(for: record, in: session)
+            let report = GuidelineChecker(book: try session.rules()).check(PatientFacts(record: record, asOf: review.date, pack: session.pack))
+            try session.audit(.guidelinesShown, patient: record.id, detail: ["visit": review.visit.map { String($0 + 1) } ?? "none", "review_date": review.day,
+                                                                            "fired": report.firedRules.joined(separator: " ")])
             if json { try session.out.json(report); return }
             let out = session.out
-            out.print(out.bold("Guideline checks · \(record.id) · as of \(report.indexDate)"))
+            out.print(out.bold("Guideline checks · \(record.id) · as of \(review.day) (\(review.basis.rawValue))"))
+            if let d = record.deceasedAt { out.print(out.bold("Died \(ClinicalCalendar.dayString(d)).")) }
             for option in session.pack.treatments.options {
                 let findings = report.findings.filter { $0.treatments.contains(option.id) }
                 guard !findings.isEmpty else { continue }

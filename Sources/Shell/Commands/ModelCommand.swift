@@ -1,7 +1,7 @@
 import ArgumentParser
-import Crypto
 import Foundation
 import Patients
+import Review
 import Store
 import TreatmentModel
 
@@ -10,7 +10,7 @@ struct ModelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model",
         abstract: "The treatment model: show it, list the learned versions, choose which is in use.",
-        subcommands: [Show.self, List.self, Use.self],
+        subcommands: [Show.self, List.self, Use.self, Ranges.self],
         defaultSubcommand: Show.self)
 }
 
@@ -59,7 +59,7 @@ struct Show: SessionCommand {
         let cardPath = (path as NSString).deletingPathExtension + ".md"
         let card = try? String(contentsOfFile: cardPath, encoding: .utf8)
         let m = loaded.file
-        let summary = Summary(path: path, sha256: loaded.sha256, version: m.extra["version"], architecture: ModelFile.architecture, shape: m.model.shape,
+        let summary = Summary(path: path, sha256: loaded.sha256, version: m.extra["version"], architecture: m.model.architecture, shape: m.model.shape,
                               features: m.features, treatments: m.treatments, trainingConfig: m.extra["training_config"],
                               trainingCohort: m.extra["training_cohort"], testMetrics: m.extra["test_metrics"], data: m.extra["data"], card: card.map(DefaultModel.cardSummary))
         if json { try out.json(summary); return }
@@ -67,7 +67,12 @@ struct Show: SessionCommand {
         out.print("file      \(loaded.path)")
         out.print("sha256    \(loaded.sha256)")
         let s = m.model.shape
-        out.print("model     \(ModelFile.architecture): \(s.features) features → embed \(s.embed) → GRU \(s.hidden) → attention \(s.attention) → \(s.treatments) treatments")
+        switch m.model {
+        case .gruAttention:
+            out.print("model     \(m.model.architecture): \(s.features) features → embed \(s.embed) → GRU \(s.hidden) → attention \(s.attention) → \(s.treatments) treatments")
+        case .retain:
+            out.print("model     \(m.model.architecture) (RETAIN): \(s.features) features → embed \(s.embed) → two reverse-time GRUs \(s.hidden) (visit and variable attention) → \(s.treatments) treatments, temperature \(String(format: "%.3f", m.model.temperature))")
+        }
         if let d = summary.data { out.print("trained   on \(d), cohort \(summary.trainingCohort ?? "?")") }
         if let metrics = summary.testMetrics, let scores = try? JSONDecoder().decode(Evaluation.Scores.self, from: Data(metrics.utf8)) {
             out.print(String(format: "test      accuracy %.3f · macro F1 %.3f (%.3f–%.3f) · macro AUC %.3f · ECE %.3f",
@@ -121,51 +126,4 @@ struct Use: SessionCommand {
         session.out.print("In use: \(m.label), sha256 \(m.sha256.prefix(12)). Decisions from now on record it.")
     }
 }
-}
-
-/// The model Rounds uses by default: `Knowledge/models/default.safetensors`.
-enum DefaultModel {
-    struct Loaded {
-        var file: ModelFile; var sha256: String; var path: String
-        /// The store's version number when the model is a learned version in use.
-        var storeVersion: Int?
-        /// What decisions record as the model version.
-        var label: String { storeVersion.map { "store v\($0) (\(file.extra["version"] ?? "learned"))" } ?? (file.extra["version"] ?? "unversioned") }
-    }
-
-    static func path(_ pack: KnowledgePack) -> String { pack.directory.appendingPathComponent("models/default.safetensors").path }
-
-    /// Loads and checks a model file against the pack, with the file's SHA-256.
-    static func load(path: String, pack: KnowledgePack) throws -> Loaded {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw ValidationError("cannot read the model file \(path): \(error.localizedDescription)")
-        }
-        return try load(data: data, path: path, pack: pack)
-    }
-
-    /// The model in use: the store's active learned version if there is one, else the pack's default.
-    static func inUse(store: RoundsStore, pack: KnowledgePack) throws -> Loaded {
-        guard let (version, data) = try store.activeModel() else { return try load(path: path(pack), pack: pack) }
-        var m = try load(data: data, path: "store version \(version.version)", pack: pack)
-        m.storeVersion = version.version
-        return m
-    }
-
-    static func load(data: Data, path: String, pack: KnowledgePack) throws -> Loaded {
-        let file: ModelFile
-        do { file = try ModelFile.decode(data) } catch let e as ModelFileError { throw ValidationError("\(path): \(e.description)") }
-        try ModelCompatibility.check(file, pack: pack)
-        return Loaded(file: file, sha256: SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined(), path: path)
-    }
-
-    /// The card's summary: its text up to the first second-level heading.
-    static func cardSummary(_ card: String) -> String {
-        var lines: [String] = []
-        for line in card.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.hasPrefix("## ") { break }
-            lines.append(String(line))
-        }
-        return lines.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
-    }
 }

@@ -2,13 +2,14 @@ import ArgumentParser
 import Foundation
 import Guidelines
 import Patients
+import Review
 
 /// `recommend`: the model's distribution over the options, each beside its guideline status.
 struct RecommendCommand: SessionCommand {
     static let configuration = CommandConfiguration(
         commandName: "recommend",
         abstract: "The model's probability for each treatment option, beside the option's guideline status.",
-        discussion: "A contraindicated option is flagged whatever its probability, and the model's top choice being contraindicated is called out. The model supports the clinician's decision; it does not make it.")
+        discussion: "A contraindicated option is flagged whatever its probability, and the model's top choice being contraindicated is called out. A top option below 50% is called uncertain. The model supports the clinician's decision; it does not make it.")
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var selection: PatientSelection
@@ -19,9 +20,13 @@ struct RecommendCommand: SessionCommand {
     struct Row: Encodable { var treatment: String; var name: String; var probability: Float; var status: GuidelineStatus; var standing: Standing; var standingLabel: String; var rank: Int }
     struct JSONView: Encodable {
         var patient: String; var indexVisit: String; var synthetic: Bool; var modelVersion: String?; var modelSha256: String
-        var options: [Row]; var top: String; var topContraindicated: Bool; var findings: [Finding]
+        var options: [Row]; var top: String; var topContraindicated: Bool
+        /// The top option has less than `uncertaintyThreshold` of the probability.
+        var uncertain: Bool; var uncertaintyThreshold: Float
+        var findings: [Finding]
         /// Deintensification findings: drugs taken that a rule asks to reduce or stop (no model option says so).
         var deintensify: [Finding]
+        var notice: ModelNotice
     }
 
     func run(in session: Session) throws {
@@ -32,12 +37,14 @@ struct RecommendCommand: SessionCommand {
         if json {
             try session.out.json(JSONView(patient: record.id, indexVisit: a.indexDate, synthetic: record.origin == .synthetic, modelVersion: a.model.label,
                                           modelSha256: a.model.sha256, options: rows, top: a.treatments[a.top].id, topContraindicated: a.standing(a.top).contraindicated,
-                                          findings: a.guidelines.findings, deintensify: a.guidelines.deintensifications))
+                                          uncertain: a.uncertain, uncertaintyThreshold: PatientAnalysis.uncertainBelow,
+                                          findings: a.guidelines.findings, deintensify: a.guidelines.deintensifications, notice: a.notice))
             return
         }
         let out = session.out
         a.header(out, "Recommendation")
         a.warnIfTopContraindicated(out)
+        a.noteIfUncertain(out)
         let barWidth = max(10, min(30, out.width - 70))
         for (r, k) in zip(rows, a.displayOrder) {
             let name = r.name.padding(toLength: 24, withPad: " ", startingAt: 0)
