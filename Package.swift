@@ -2,7 +2,8 @@
 // Rounds: an explainable clinical decision-support shell.
 //
 // Modules, each one responsibility; dependencies point one way (see docs/architecture.md):
-//   rounds (executable) -> Shell -> Explanations, Guidelines, TreatmentModel, Store, Cohort, Patients
+//   rounds (executable) -> Shell -> Review, and what the shell shows directly: Explanations, Guidelines, TreatmentModel, Store, Cohort, Patients
+//   Review (the review core, no terminal or HTTP) -> Explanations, Guidelines, TreatmentModel, Store, Cohort, Patients
 //   Explanations -> TreatmentModel;  Guidelines -> Patients
 //   TreatmentModel -> Patients;  Cohort -> Patients;  Store -> Patients;  Learning -> TreatmentModel, Store
 import PackageDescription
@@ -46,9 +47,13 @@ let package = Package(
         // Learning from clinicians' decisions: behaviour policy, off-policy estimators, the
         // trust-region policy-gradient update.
         .target(name: "Learning", dependencies: ["TreatmentModel", "Store", "Patients"]),
-        // Commands (system shell and, later, the interactive shell) and terminal rendering.
+        // The review core every front end shares: the audited opening of pack, store and model
+        // (`Workspace`), who reviews (`Reviewer`), one patient through the model and the
+        // guidelines (`PatientAnalysis`), the recording of decisions (`Decider`). No terminal, no HTTP.
+        .target(name: "Review", dependencies: ["Patients", "Cohort", "Store", "TreatmentModel", "Guidelines", "Explanations"]),
+        // Commands (system shell and the interactive shell) and terminal rendering.
         .target(name: "Shell", dependencies: [
-            "Patients", "Cohort", "Store", "TreatmentModel", "Guidelines", "Explanations", "Learning", "CEditLine",
+            "Review", "Patients", "Cohort", "Store", "TreatmentModel", "Guidelines", "Explanations", "Learning", "CEditLine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Patients
+import Review
 import Store
 import TreatmentModel
 import Cohort
@@ -22,43 +23,50 @@ public struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The signed-in clinician's role (default: $ROUNDS_ROLE, else clinician).", valueName: "role"))
     var role: String?
 
+    @Flag(name: .long, help: "Never page long output (also ROUNDS_NO_PAGER=1; ROUNDS_PAGER or PAGER choose the pager, default less -FRX).")
+    var noPager = false
+
     public init() {}
 }
 
-/// What a command works with: the knowledge pack, the open store, and who is at the keyboard.
-/// Everything that touches a patient's data goes into the audit log through `audit`.
+/// What a command works with: the review core's workspace (knowledge pack, open store, model),
+/// who is at the keyboard, and the terminal. Everything that touches a patient's data goes into
+/// the audit log through `audit`.
 final class Context {
-    let pack: KnowledgePack
-    let store: RoundsStore
+    let workspace: Workspace
+    var pack: KnowledgePack { workspace.pack }
+    var store: RoundsStore { workspace.store }
     let out: Output
-    /// This process's session, named in every audit entry and decision.
-    let sessionID = UUID().uuidString.lowercased()
-    /// The signed-in clinician and their role.
-    private(set) var clinician: String?
-    private(set) var role: String?
-    /// The operating-system user.
-    let user: String
-    /// SHA-256 of the knowledge pack's files, computed once (see `Context.knowledgeDigest`).
-    private(set) lazy var knowledgeSha256: String = Self.knowledgeDigest(pack)
+    /// The signed-in clinician and their role, the operating-system user and this process's
+    /// session, named in every audit entry and decision.
+    private(set) var reviewer: Reviewer
+    var sessionID: String { reviewer.sessionID }
+    var clinician: String? { reviewer.clinician }
+    var role: String? { reviewer.role }
+    var user: String { reviewer.user }
+    /// SHA-256 of the knowledge pack's files, computed once (see `Workspace.knowledgeDigest`).
+    var knowledgeSha256: String { workspace.knowledgeSha256 }
 
     /// Opens the pack and the store. With `seedDemo`, an empty store first gets the demo cohort.
     init(_ options: GlobalOptions, seedDemo: Bool = true, out: Output = Output()) throws {
         self.out = out
+        let env = ProcessInfo.processInfo.environment
         do {
-            pack = try KnowledgePack(directory: KnowledgePack.locate(explicit: options.knowledge))
+            let pack = try KnowledgePack(directory: KnowledgePack.locate(explicit: options.knowledge))
+            let user = env["USER"].flatMap { $0.isEmpty ? nil : $0 } ?? NSUserName()
+            let clinician = options.clinician ?? env["ROUNDS_CLINICIAN"].flatMap({ $0.isEmpty ? nil : $0 })
+            reviewer = try Reviewer(clinician: clinician, role: options.role ?? env["ROUNDS_ROLE"].flatMap { $0.isEmpty ? nil : $0 }, user: user)
+            let store = try RoundsStore(path: RoundsStore.resolvePath(explicit: options.db))
+            workspace = Workspace(pack: pack, store: store)
         } catch let e as KnowledgeError {
             throw ValidationError(e.description)
-        }
-        let env = ProcessInfo.processInfo.environment
-        user = env["USER"].flatMap { $0.isEmpty ? nil : $0 } ?? NSUserName()
-        if let c = options.clinician ?? env["ROUNDS_CLINICIAN"].flatMap({ $0.isEmpty ? nil : $0 }) {
-            try Self.checkClinician(c)
-            clinician = c
-            role = options.role ?? env["ROUNDS_ROLE"].flatMap { $0.isEmpty ? nil : $0 } ?? "clinician"
+        } catch let e as StoreError {
+            throw ValidationError(e.description)
+        } catch let e as ReviewError {
+            throw ValidationError(e.message)
         }
         let path = RoundsStore.resolvePath(explicit: options.db)
-        do { store = try RoundsStore(path: path) } catch let e as StoreError { throw ValidationError(e.description) }
-        let noDemo = options.noDemo || ProcessInfo.processInfo.environment["ROUNDS_NO_DEMO"] == "1"
+        let noDemo = options.noDemo || env["ROUNDS_NO_DEMO"] == "1"
         if try seedDemo && !noDemo && store.patientCount() == 0 {
             out.note("The store at \(path) is empty: generating the synthetic demo cohort (\(CohortGenerator.defaultSize) patients, seed \(CohortGenerator.defaultSeed)).")
             let t = try generateCohort(size: CohortGenerator.defaultSize, seed: CohortGenerator.defaultSeed)
@@ -72,25 +80,22 @@ extension Context {
     /// returns the seconds it took.
     @discardableResult
     func generateCohort(size: Int, seed: UInt64, progress: ((Int) -> Void)? = nil) throws -> Double {
-        let seconds = try CohortWriter(pack: pack, store: store).generate(size: size, seed: seed, progress: progress)
-        try audit(.cohortGenerated, action: "C", detail: ["size": String(size), "seed": String(seed)])
-        return seconds
+        do { return try workspace.generateCohort(size: size, seed: seed, by: reviewer, progress: progress) } catch let e as ReviewError {
+            throw ValidationError(e.message)
+        }
     }
 
     /// Appends an event to the audit log. An event that cannot be logged is an error: what it
     /// would have shown is not shown.
     func audit(_ event: AuditEvent, action: String = "R", patient: String? = nil, outcome: Int = 0, detail: [String: String] = [:]) throws {
-        do {
-            try store.append(entry(event, action: action, patient: patient, outcome: outcome, detail: detail))
-        } catch {
-            throw ValidationError("cannot write the audit log, so nothing was shown or changed: \(error)")
+        do { try workspace.audit(entry(event, action: action, patient: patient, outcome: outcome, detail: detail)) } catch let e as ReviewError {
+            throw ValidationError(e.message)
         }
     }
 
     /// An audit entry for this session (not yet in the log).
     func entry(_ event: AuditEvent, action: String = "R", patient: String? = nil, outcome: Int = 0, detail: [String: String] = [:]) -> AuditEntry {
-        AuditEntry(event: event, action: action, outcome: outcome, clinician: clinician, role: clinician == nil ? nil : role, user: user,
-                   patient: patient, session: sessionID, detail: detail)
+        reviewer.entry(event, action: action, patient: patient, outcome: outcome, detail: detail)
     }
 
     /// Signs a clinician in (or, with nil, out), and logs it.
@@ -98,65 +103,13 @@ extension Context {
         if let id { try Self.checkClinician(id) }
         let previous = clinician
         if id == nil, let previous { try audit(.signOut, action: "E", detail: ["clinician": previous]) }
-        clinician = id
-        self.role = id == nil ? nil : (role ?? "clinician")
+        reviewer.clinician = id
+        reviewer.role = id == nil ? nil : (role ?? "clinician")
         if id != nil { try audit(.signIn, action: "E") }
     }
 
     /// A clinician id is one word of letters, digits and `.-_@`, at most 64 characters.
     static func checkClinician(_ id: String) throws {
-        let ok = !id.isEmpty && id.count <= 64 && id.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "._-@".unicodeScalars.contains($0) }
-        guard ok else { throw ValidationError("'\(id)' is not a clinician id: one word of letters, digits and . - _ @, at most 64 characters") }
-    }
-
-    /// SHA-256 over the knowledge pack's files (features, treatments, override reasons,
-    /// guideline rules; not the model, which has its own), so a decision says which knowledge
-    /// it was made with.
-    static func knowledgeDigest(_ pack: KnowledgePack) -> String {
-        let fm = FileManager.default
-        let dir = pack.directory
-        var names = ["features.yaml", "treatments.yaml", OverrideReasons.fileName]
-        let guidelines = ((try? fm.contentsOfDirectory(atPath: dir.appendingPathComponent("guidelines").path)) ?? []).filter { $0.hasSuffix(".yaml") }.sorted()
-        names += guidelines.map { "guidelines/" + $0 }
-        var listing = ""
-        for n in names {
-            guard let data = fm.contents(atPath: dir.appendingPathComponent(n).path) else { continue }
-            listing += "\(n) \(Digest.sha256(data))\n"
-        }
-        return Digest.sha256(listing)
-    }
-}
-
-/// Writes a generated cohort into the store in batches, generating each batch on all cores.
-struct CohortWriter {
-    let pack: KnowledgePack
-    let store: RoundsStore
-    static let batchSize = 2_000
-
-    /// Returns the seconds it took.
-    @discardableResult
-    func generate(size: Int, seed: UInt64, progress: ((Int) -> Void)? = nil) throws -> Double {
-        let missing = ResponseSimulator.treatments.filter { pack.treatments.option(id: $0) == nil }
-        guard missing.isEmpty else { throw ValidationError("treatments.yaml lacks options the demo cohort uses: \(missing.joined(separator: ", "))") }
-        let start = Date()
-        let generator = CohortGenerator(seed: seed)
-        let extractor = FeatureExtractor(pack: pack)
-        try store.replaceCohort(seed: seed, size: size, generator: CohortGenerator.version) { write in
-            var done = 0
-            while done < size {
-                let n = min(Self.batchSize, size - done)
-                let base = done
-                let batch = ParallelMap.map(count: n) { i -> SyntheticPatient in
-                    let p = generator.patient(base + i)
-                    let conditions = extractor.conditionFeatures(for: p.record, asOf: p.record.visits.count - 1)
-                    return SyntheticPatient(record: p.record, summary: PatientSummaryFields(conditions: conditions), label: p.label,
-                                            traits: p.traits.values, utilities: p.utilities, visitLabels: p.visitLabels)
-                }
-                try write(batch)
-                done += n
-                progress?(done)
-            }
-        }
-        return Date().timeIntervalSince(start)
+        do { try Reviewer.checkClinician(id) } catch let e as ReviewError { throw ValidationError(e.message) }
     }
 }

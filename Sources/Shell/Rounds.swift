@@ -22,6 +22,9 @@ public struct Rounds: ParsableCommand {
     @Flag(help: "Keep no history file for this session (the history holds what was typed, patient ids included).")
     var noHistory = false
 
+    @Flag(help: "Do not run the start-up file (~/.roundsrc, or $ROUNDS_RC).")
+    var noRc = false
+
     public init() {}
 
     /// Entry point: `rounds --db X patients` means the same as `rounds patients --db X`.
@@ -42,7 +45,7 @@ public struct Rounds: ParsableCommand {
                 guard i + 1 < args.count else { return args }
                 leading += [args[i], args[i + 1]]; i += 2
             case let a where ["--db=", "--knowledge=", "--clinician=", "--role="].contains(where: { a.hasPrefix($0) }): leading.append(a); i += 1
-            case "--no-demo": leading.append(args[i]); i += 1
+            case "--no-demo", "--no-pager": leading.append(args[i]); i += 1
             default:
                 let names = configuration.subcommands.map { $0._commandName }
                 guard !leading.isEmpty, names.contains(args[i]) else { return args }
@@ -62,12 +65,17 @@ public struct Rounds: ParsableCommand {
     /// The interactive shell (or, with piped input, a script of shell commands).
     public func run() throws {
         let session = Session(context: try Context(global), interactive: true)
+        if global.noPager { session.pager = Pager(disabled: true) }
         let env = ProcessInfo.processInfo.environment
-        let history = noHistory ? nil : (env["ROUNDS_HISTORY"] ?? ((env["HOME"] ?? NSHomeDirectory()) as NSString).appendingPathComponent(".rounds/history"))
+        let home = env["HOME"] ?? NSHomeDirectory()
+        let startup = noRc ? nil : (env["ROUNDS_RC"] ?? (home as NSString).appendingPathComponent(".roundsrc"))
+        let history = noHistory ? nil : (env["ROUNDS_HISTORY"] ?? (home as NSString).appendingPathComponent(".rounds/history"))
         let reader = LineReader(historyPath: history)
         try session.context.audit(.sessionStart, action: "E", detail: ["interactive": String(reader.interactive)])
-        let failures = ShellLoop(session: session, reader: reader, bail: bail).run()
+        let failures = ShellLoop(session: session, reader: reader, bail: bail).run(startupFile: startup)
         try? session.context.audit(.sessionEnd, action: "E", detail: ["failed_lines": String(failures)])
+        // The session's entries under a signed checkpoint (RFC 9162), so outsiders can check them.
+        try? session.store.writeCheckpoint(reason: "session.end")
         if failures > 0 && !reader.interactive { throw ExitCode(1) }
     }
 }

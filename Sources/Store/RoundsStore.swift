@@ -11,6 +11,8 @@ public final class RoundsStore: Sendable {
     let pool: DatabasePool
     /// The site key beside the store (`<store>.site-key`, 0600).
     public let siteKey: SiteKey
+    /// The Ed25519 key that signs the audit log's checkpoints (`<store>.signing-key`, 0600).
+    public let signingKey: SigningKey
 
     /// `--db`, else `ROUNDS_DB`, else `~/.rounds/rounds.sqlite`.
     public static func resolvePath(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
@@ -41,6 +43,7 @@ public final class RoundsStore: Sendable {
         // Decisions and audit entries must survive a power cut once the shell said "recorded".
         config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         siteKey = try SiteKey.openOrCreate(path: SiteKey.path(forStore: path))
+        signingKey = try SigningKey.openOrCreate(path: SigningKey.path(forStore: path))
         do {
             pool = try DatabasePool(path: path, configuration: config)
             try Migrations.migrator.migrate(pool)

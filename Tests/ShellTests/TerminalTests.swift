@@ -85,4 +85,69 @@ import TestSupport
         let mode = (try FileManager.default.attributesOfItem(atPath: history)[.posixPermissions] as? Int) ?? 0
         #expect(mode == 0o600)
     }
+    /// The words of `text`, in order (wrapping changes only where the lines break).
+    static func words(_ text: String) -> [String] { text.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init) }
+
+    /// At 80 and 200 columns, prose wraps at word boundaries: no screen line is wider than the
+    /// terminal and the words are those of the unwrapped (piped) output, none cut. The start-up
+    /// file runs before the first prompt.
+    @Test(.enabled(if: tmuxAvailable, "tmux is not installed"), arguments: [80, 200]) func proseWrapsAtWordBoundaries(columns: Int) throws {
+        let rounds = RoundsProcess()
+        _ = try rounds.run(["cohort", "generate", "--n", "40"])
+        // The patient with the longest guideline output: the one most likely to need wrapping.
+        var best = ("", "")
+        for n in 1...40 {
+            let id = String(format: "demo-%05d", n)
+            let r = try rounds.run(["guidelines", "--patient", id])
+            if r.stdout.count > best.1.count { best = (id, r.stdout) }
+        }
+        let (id, piped) = best
+        if columns == 80 { #expect(piped.split(separator: "\n").contains { $0.count > 80 }, "nothing to wrap at 80 columns") }
+        let dir = TestSupport.temporaryDirectory()
+        let rc = TestSupport.write("# start-up file\nload \(id)\n", name: "roundsrc", in: dir)
+        let tmux = Tmux()
+        let command = "env ROUNDS_DB='\(rounds.db)' ROUNDS_KNOWLEDGE='\(TestSupport.knowledgeDirectory.path)' ROUNDS_RC='\(rc)' NO_COLOR=1 '\(RoundsProcess.executable.path)' --no-history --no-pager"
+        try tmux.run(["new-session", "-d", "-s", "s", "-x", String(columns), "-y", "50", command])
+        defer { _ = try? tmux.run(["kill-server"]) }
+        _ = try tmux.wait(for: "rounds \(id)>")
+        try tmux.keys("guidelines", "Enter")
+        let screen = try tmux.wait(for: "rounds \(id)>", count: 2, seconds: 20)
+        let lines = screen.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.allSatisfy { $0.count <= columns })
+        guard let start = lines.lastIndex(where: { $0.hasSuffix("> guidelines") }),
+              let end = lines[(start + 1)...].firstIndex(where: { $0.hasPrefix("rounds \(id)>") }) else {
+            Issue.record("no guidelines output on screen:\n\(screen)"); return
+        }
+        let shown = lines[(start + 1)..<end].joined(separator: "\n")
+        #expect(Self.words(shown) == Self.words(piped), "screen:\n\(shown)")
+    }
+
+    /// Output taller than the terminal goes through the pager; shorter output and piped output do not.
+    @Test(.enabled(if: tmuxAvailable, "tmux is not installed")) func longOutputIsPagedOnlyOnATerminal() throws {
+        let rounds = RoundsProcess()
+        _ = try rounds.run(["cohort", "generate", "--n", "40"])
+        let pager = "sed s/^/PAGED:/"
+        let piped = try rounds.run(["patients", "--limit", "0"], environment: ["ROUNDS_PAGER": pager])
+        #expect(piped.status == 0 && !piped.stdout.contains("PAGED:") && piped.stdout.contains("demo-00040"))
+        let tmux = Tmux()
+        let command = "env ROUNDS_DB='\(rounds.db)' ROUNDS_KNOWLEDGE='\(TestSupport.knowledgeDirectory.path)' ROUNDS_PAGER='\(pager)' NO_COLOR=1 '\(RoundsProcess.executable.path)' --no-history --no-rc"
+        try tmux.run(["new-session", "-d", "-s", "s", "-x", "120", "-y", "30", command])
+        defer { _ = try? tmux.run(["kill-server"]) }
+        _ = try tmux.wait(for: "rounds>")
+        try tmux.keys("patients --limit 3", "Enter")
+        let short = try tmux.wait(for: "rounds>", count: 2)
+        #expect(short.contains("demo-00003") && !short.contains("PAGED:"))
+        try tmux.keys("patients --limit 0", "Enter")
+        let long = try tmux.wait(for: "PAGED:demo-00040")
+        #expect(long.contains("PAGED:demo-00040"))
+        // The same view from the system shell, on a terminal, pages too; --no-pager does not.
+        try tmux.keys("quit", "Enter")
+        let tmux2 = Tmux()
+        let viewer = "env ROUNDS_DB='\(rounds.db)' ROUNDS_KNOWLEDGE='\(TestSupport.knowledgeDirectory.path)' ROUNDS_PAGER='\(pager)' NO_COLOR=1 sh -c \"'\(RoundsProcess.executable.path)' patients --limit 0; '\(RoundsProcess.executable.path)' patients --limit 0 --no-pager; echo END-OF-RUN; sleep 30\""
+        try tmux2.run(["new-session", "-d", "-s", "s", "-x", "120", "-y", "30", viewer])
+        defer { _ = try? tmux2.run(["kill-server"]) }
+        let both = try tmux2.wait(for: "END-OF-RUN")
+        let tail = both.components(separatedBy: "END-OF-RUN")[0].split(separator: "\n").suffix(5)
+        #expect(tail.contains { $0.hasPrefix("demo-00040") }, "the --no-pager run was paged: \(tail)")
+    }
 }

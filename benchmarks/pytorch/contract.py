@@ -86,12 +86,17 @@ class RETAIN(nn.Module):
 
 def load(path):
     """Loads a Rounds model file of either architecture with load_state_dict(strict=True);
-    returns (model, metadata)."""
+    returns (model, metadata).
+
+    The optional tensors train_min/train_max (the raw range of each input column in the
+    training data) are no module state: they are dropped before loading."""
     with safe_open(path, framework="pt") as f:
         meta = f.metadata()
     arch = meta["architecture"]
     assert arch in ("gru-attention-v1", "retain-v1"), arch
     state = load_file(path)
+    for name in ("train_min", "train_max"):
+        state.pop(name, None)
     F = state["embed.weight"].shape[1]
     E = state["embed.weight"].shape[0]
     K = state["out.weight"].shape[0]

@@ -115,6 +115,40 @@ public struct FeatureExtractor: Sendable {
         return conditionColumns.filter { row[$0.column] == 1 }.map(\.id)
     }
 
+    /// Latest known value of each measured feature as of `date` (observations up to the end of
+    /// that day, each within its carry-forward window counted from `date`): the review date's
+    /// labs, which need not fall on a visit.
+    public func knownValues(for record: PatientRecord, at date: Date) -> [String: KnownValue] {
+        let cutoff = ClinicalCalendar.endOfDay(date)
+        var known = [KnownValue?](repeating: nil, count: measured.count)
+        for visit in record.visits where visit.date <= cutoff {
+            for o in visit.observations where o.time <= cutoff {
+                if case .value(let f, let v) = pack.features.measure(o), let s = slotByID[f], o.time >= (known[s]?.time ?? .distantPast) {
+                    known[s] = KnownValue(feature: f, value: v, time: o.time)
+                }
+            }
+        }
+        var out: [String: KnownValue] = [:]
+        for (s, k) in known.enumerated() {
+            if let k, date.timeIntervalSince(k.time) <= carrySeconds[s] { out[k.feature] = k }
+        }
+        return out
+    }
+
+    /// The condition features that hold at `date`: coded and active (or, for history features,
+    /// ever diagnosed), or derived from a value known at `date`.
+    public func conditionFeatures(for record: PatientRecord, at date: Date) -> [String] {
+        let known = knownValues(for: record, at: date)
+        return pack.features.conditions.filter { d in
+            let coded = record.conditions.contains { c in
+                pack.features.conditionFeature(code: c.code, display: c.display)?.0.id == d.id && (d.history ? c.onset <= date : c.isActive(at: date))
+            }
+            if coded { return true }
+            if let derived = d.derived, let v = known[derived.from] { return derived.holds(v.value) }
+            return false
+        }.map(\.id)
+    }
+
     /// Computes the rows of visits 0...last in order, handing each to `body`.
     private func walk(_ record: PatientRecord, through last: Int, _ body: (Int, [Float]) -> Void) {
         guard last >= 0 else { return }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Patients
+import Review
 
 /// `attention`: how the model weighed the patient's visits.
 struct AttentionCommand: SessionCommand {
@@ -34,7 +35,8 @@ struct AttentionCommand: SessionCommand {
             Row(visit: i + 1, date: ClinicalCalendar.dayString(record.visits[i].date), weight: a.attention[j],
                 contribution: a.contributions.map { $0[j][a.top] }, changes: Self.changes(record, i, session.pack))
         }
-        if json { try session.out.json(rows); return }
+        struct JSONView: Encodable { var patient: String; var notice: ModelNotice; var visits: [Row] }
+        if json { try session.out.json(JSONView(patient: record.id, notice: a.notice, visits: rows)); return }
         let out = session.out
         a.header(out, "Attention over visits")
         let shades: [Character] = [" ", "░", "▒", "▓", "█"]

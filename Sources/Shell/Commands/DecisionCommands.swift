@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Guidelines
 import Patients
+import Review
 import Store
 
 /// `accept [--note TEXT]`: the clinician takes the model's top treatment.
@@ -14,13 +15,13 @@ struct AcceptCommand: SessionCommand {
     @OptionGroup var global: GlobalOptions
     @OptionGroup var selection: PatientSelection
     @Option(help: ArgumentHelp("Free-text note stored with the decision.", valueName: "text")) var note: String?
-    @Flag(help: "Confirm a choice that a guideline contraindicates (a --note is then required).") var confirm = false
+    @Flag(help: "Confirm a choice that a guideline contraindicates (a --note is then required), or a decision on a patient outside the model's population.") var confirm = false
     @Flag(help: "Print the stored decision as JSON.") var json = false
 
     func run(in session: Session) throws {
         let decider = try Decider(session: session, selection: selection)
         let top = decider.analysis.treatments[decider.analysis.top].id
-        try decider.record(chosen: top, reason: nil, note: note, confirm: confirm, json: json)
+        try decider.record(chosen: top, reason: nil, note: note, confirm: confirm, json: json, out: session.out)
     }
 }
 
@@ -35,7 +36,7 @@ struct OverrideCommand: SessionCommand {
     @Argument(help: ArgumentHelp("The treatment chosen instead (id or name; Tab completes).", valueName: "treatment")) var treatment: String
     @Option(help: ArgumentHelp("Why (a code from Knowledge/override-reasons.yaml).", valueName: "code")) var reason: String
     @Option(help: ArgumentHelp("Free-text note stored with the decision.", valueName: "text")) var note: String?
-    @Flag(help: "Confirm a choice that a guideline contraindicates (a --note is then required).") var confirm = false
+    @Flag(help: "Confirm a choice that a guideline contraindicates (a --note is then required), or a decision on a patient outside the model's population.") var confirm = false
     @OptionGroup var selection: PatientSelection
     @Flag(help: "Print the stored decision as JSON.") var json = false
 
@@ -51,68 +52,28 @@ struct OverrideCommand: SessionCommand {
         guard chosen != top else {
             throw ValidationError("\(chosen) is the model's recommendation: `accept` records taking it")
         }
-        try decider.record(chosen: chosen, reason: r, note: note, confirm: confirm, json: json)
+        try decider.record(chosen: chosen, reason: r, note: note, confirm: confirm, json: json, out: session.out)
     }
 }
 
-/// Turns the analysis the clinician saw into a decision record and commits it.
-struct Decider {
-    let session: Session
-    let analysis: PatientAnalysis
-    let clinician: String
-
+/// The shell's decisions: the session's clinician and patient, and what it prints once the
+/// review core has committed the decision.
+extension Decider {
     init(session: Session, selection: PatientSelection) throws {
         try self.init(session: session, analysis: { try PatientAnalysis(session: session, selection: selection) })
     }
 
     init(session: Session, analysis: () throws -> PatientAnalysis) throws {
-        guard let c = session.context.clinician else {
+        guard session.context.clinician != nil else {
             throw ValidationError("no clinician signed in: decisions need one. `signin ID` (or --clinician ID, or ROUNDS_CLINICIAN)")
         }
-        clinician = c
-        self.session = session
-        self.analysis = try analysis()
-    }
-
-    /// Commits the decision with its audit entry; throws, recording nothing, when a
-    /// contraindicated choice lacks `confirm` and a note.
-    func commit(chosen: String, reason: OverrideReasons.Reason?, note: String?, confirm: Bool) throws -> (decision: DecisionRecord, audit: AuditEntry) {
-        let a = analysis, ctx = session.context
-        let reasons = try session.overrideReasons()
-        let k = a.treatments.firstIndex { $0.id == chosen }!
-        let contraindicated = a.status(k) == .contraindicated
-        let note = note.flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0 }
-        if contraindicated && (!confirm || note == nil) {
-            let why = a.contraindications(k).map { "\($0.rule): \($0.message)" }
-            try session.audit(.decisionRefused, action: "C", patient: a.record.id, outcome: 4,
-                              detail: ["chosen": chosen, "error": "contraindicated choice without --confirm and --note"])
-            throw ValidationError("\(a.treatments[k].name) is contraindicated for \(a.record.id):\n  " + why.joined(separator: "\n  ")
-                                  + "\nNothing was recorded. To choose it anyway, add --confirm and a --note saying why.")
-        }
-        let recommended = a.treatments[a.top].id
-        let order = a.displayOrder.map { a.treatments[$0].id }
-        let statuses = Dictionary(uniqueKeysWithValues: a.treatments.indices.map { (a.treatments[$0].id, a.status($0).rawValue) })
-        let reward = reason?.reward ?? reasons.acceptReward
-        let rule = reason.map { "overridden, reason \($0.code): \($0.reward)" } ?? "accepted: \(reasons.acceptReward)"
-        let decision = DecisionRecord(
-            clinician: clinician, role: ctx.role, sessionId: ctx.sessionID, patient: a.record.id, visit: a.index + 1, visitDate: a.indexDate,
-            modelVersion: a.model.label, modelSha256: a.model.sha256, knowledgeSha256: ctx.knowledgeSha256,
-            input: .init(visits: a.visits.count, features: a.model.file.model.shape.features, values: a.input,
-                         visitDates: a.visits.map { ClinicalCalendar.dayString(a.record.visits[$0].date) }),
-            treatments: a.treatments.map(\.id), probabilities: a.probabilities, displayedOrder: order,
-            guidelineStatuses: statuses, firedRules: a.guidelines.firedRules, recommended: recommended, chosen: chosen,
-            outcome: reason == nil ? .accepted : .overridden,
-            reason: reason.map { .init(code: $0.code, display: $0.display, system: reasons.system, systemCode: $0.systemCode) },
-            note: note, contraindicatedChoice: contraindicated, reward: reward, rewardRule: rule)
-        do { return try session.store.record(decision, audit: ctx.entry(.decisionRecorded, patient: a.record.id)) } catch {
-            throw ValidationError("the decision was NOT recorded: \(error)")
-        }
+        try self.init(workspace: session.workspace, reviewer: session.context.reviewer, analysis: analysis)
     }
 
     /// Commits the decision, then, and only then, says it is recorded.
-    func record(chosen: String, reason: OverrideReasons.Reason?, note: String?, confirm: Bool, json: Bool) throws {
+    func record(chosen: String, reason: OverrideReasons.Reason?, note: String?, confirm: Bool, json: Bool, out: Output) throws {
         let stored = try commit(chosen: chosen, reason: reason, note: note, confirm: confirm)
-        let a = analysis, out = session.out, d = stored.decision
+        let a = analysis, d = stored.decision
         if json { try out.json(d); return }
         let name = a.treatments[a.treatments.firstIndex { $0.id == d.chosen }!].name
         let verb = d.outcome == .accepted ? "Accepted" : "Overrode \(a.treatments[a.top].name) with"

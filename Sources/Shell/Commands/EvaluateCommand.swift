@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Guidelines
 import Patients
+import Review
 import Store
 import TreatmentModel
 
@@ -92,22 +93,6 @@ struct RuleBasedRecommender: Recommender {
     let distributions: [String: [Float]]
     let K: Int
     func probabilities(_ example: Dataset.Example) -> [Float] { distributions[example.patientID] ?? [Float](repeating: 1 / Float(K), count: K) }
-}
-
-/// Checks that a model file speaks the knowledge pack's features and treatments.
-enum ModelCompatibility {
-    static func check(_ file: ModelFile, pack: KnowledgePack) throws {
-        guard file.features == pack.features.columns else {
-            let missing = Set(pack.features.columns).subtracting(file.features).sorted(), extra = Set(file.features).subtracting(pack.features.columns).sorted()
-            throw ValidationError("the model's features do not match Knowledge/features.yaml"
-                                  + (missing.isEmpty ? "" : "; missing: \(missing.joined(separator: ", "))")
-                                  + (extra.isEmpty ? "" : "; unknown: \(extra.joined(separator: ", "))")
-                                  + (missing.isEmpty && extra.isEmpty ? " (same names, different order)" : ""))
-        }
-        guard file.treatments == pack.treatments.ids else {
-            throw ValidationError("the model's treatments \(file.treatments) do not match Knowledge/treatments.yaml \(pack.treatments.ids)")
-        }
-    }
 }
 
 /// The evaluation tables.

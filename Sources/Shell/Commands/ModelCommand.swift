@@ -1,7 +1,7 @@
 import ArgumentParser
-import Crypto
 import Foundation
 import Patients
+import Review
 import Store
 import TreatmentModel
 
@@ -126,51 +126,4 @@ struct Use: SessionCommand {
         session.out.print("In use: \(m.label), sha256 \(m.sha256.prefix(12)). Decisions from now on record it.")
     }
 }
-}
-
-/// The model Rounds uses by default: `Knowledge/models/default.safetensors`.
-enum DefaultModel {
-    struct Loaded {
-        var file: ModelFile; var sha256: String; var path: String
-        /// The store's version number when the model is a learned version in use.
-        var storeVersion: Int?
-        /// What decisions record as the model version.
-        var label: String { storeVersion.map { "store v\($0) (\(file.extra["version"] ?? "learned"))" } ?? (file.extra["version"] ?? "unversioned") }
-    }
-
-    static func path(_ pack: KnowledgePack) -> String { pack.directory.appendingPathComponent("models/default.safetensors").path }
-
-    /// Loads and checks a model file against the pack, with the file's SHA-256.
-    static func load(path: String, pack: KnowledgePack) throws -> Loaded {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw ValidationError("cannot read the model file \(path): \(error.localizedDescription)")
-        }
-        return try load(data: data, path: path, pack: pack)
-    }
-
-    /// The model in use: the store's active learned version if there is one, else the pack's default.
-    static func inUse(store: RoundsStore, pack: KnowledgePack) throws -> Loaded {
-        guard let (version, data) = try store.activeModel() else { return try load(path: path(pack), pack: pack) }
-        var m = try load(data: data, path: "store version \(version.version)", pack: pack)
-        m.storeVersion = version.version
-        return m
-    }
-
-    static func load(data: Data, path: String, pack: KnowledgePack) throws -> Loaded {
-        let file: ModelFile
-        do { file = try ModelFile.decode(data) } catch let e as ModelFileError { throw ValidationError("\(path): \(e.description)") }
-        try ModelCompatibility.check(file, pack: pack)
-        return Loaded(file: file, sha256: SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined(), path: path)
-    }
-
-    /// The card's summary: its text up to the first second-level heading.
-    static func cardSummary(_ card: String) -> String {
-        var lines: [String] = []
-        for line in card.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.hasPrefix("## ") { break }
-            lines.append(String(line))
-        }
-        return lines.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
-    }
 }

@@ -40,8 +40,8 @@ struct RunCommand: ParsableCommand {
                 }
                 pendingQuiz = nil
             case .expect(let text, let present):
-                let plain = lastOutput.replacingOccurrences(of: "\u{1B}\\[[0-9;]*m", with: "", options: .regularExpression)
-                if plain.contains(text) != present {
+                // Whitespace runs (a line wrapped to the terminal included) count as one space.
+                if SessionScript.normalized(lastOutput).contains(SessionScript.normalized(text)) != present {
                     let message = "\(file):\(line): expected the output \(present ? "to contain" : "not to contain") \"\(text)\""
                     FileHandle.standardError.write(Data((message + "\n").utf8))
                     if check || !interactive { throw ExitCode(1) }

@@ -3,6 +3,7 @@ import Cohort
 import Foundation
 import Learning
 import Patients
+import Review
 import Store
 import TreatmentModel
 

@@ -83,7 +83,8 @@ struct TrainCommand: ParsableCommand {
             "test_metrics": try String(decoding: JSONEncoder.sorted.encode(test.scores), as: UTF8.self),
             "data": "synthetic demo cohort (not real patients)",
         ]
-        let file = ModelFile(model: result.model, features: data.train.features, treatments: data.train.treatments, extra: meta)
+        let range = TrainingRange.observed(rows: data.train.examples.lazy.map(\.rows), columns: data.train.features.count)
+        let file = ModelFile(model: result.model, features: data.train.features, treatments: data.train.treatments, extra: meta, trainingRange: range)
         let bytes = try file.encode()
         try AtomicFile.write(bytes, to: out)
         try ctx.audit(.modelTrained, action: "C", detail: ["out": out, "model_sha256": Digest.sha256(bytes), "best_epoch": String(result.bestEpoch)])

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Guidelines
 import Patients
+import Review
 import Store
 import TreatmentModel
 
@@ -16,25 +17,21 @@ final class Session {
     var patient: PatientRecord?
     /// True inside the interactive shell.
     let interactive: Bool
+    /// Long views go through it on a terminal (`Pager`); `--no-pager` turns it off.
+    var pager = Pager()
+    /// The review date `load ID --as-of DATE` set for that patient: their views default to it.
+    var reviewAsOf: (patient: String, date: String)?
 
     init(context: Context, interactive: Bool) {
         self.context = context
         self.interactive = interactive
     }
 
-    private var cachedModel: DefaultModel.Loaded?
-    private var cachedRules: RuleBook?
-    private var cachedReasons: OverrideReasons?
+    /// The review core's workspace: pack, store, and the model, rules and reasons loaded once.
+    var workspace: Workspace { context.workspace }
 
     /// The coded override reasons, loaded once.
-    func overrideReasons() throws -> OverrideReasons {
-        if let r = cachedReasons { return r }
-        do {
-            let r = try OverrideReasons.load(from: pack.directory)
-            cachedReasons = r
-            return r
-        } catch let e as KnowledgeError { throw ValidationError(e.description) }
-    }
+    func overrideReasons() throws -> OverrideReasons { try workspace.overrideReasons() }
 
     /// Logs an event of this session (see `Context.audit`).
     func audit(_ event: AuditEvent, action: String = "R", patient: String? = nil, outcome: Int = 0, detail: [String: String] = [:]) throws {
@@ -42,25 +39,13 @@ final class Session {
     }
 
     /// The treatment model in use (the store's active learned version, else the pack's default), loaded once.
-    func model() throws -> DefaultModel.Loaded {
-        if let m = cachedModel { return m }
-        let m = try DefaultModel.inUse(store: store, pack: pack)
-        cachedModel = m
-        return m
-    }
+    func model() throws -> DefaultModel.Loaded { try workspace.model() }
 
     /// Forgets the loaded model, so the next view loads the one now in use.
-    func modelChanged() { cachedModel = nil }
+    func modelChanged() { workspace.modelChanged() }
 
     /// The guideline rules, loaded once; a broken rule file is an error that names it.
-    func rules() throws -> RuleBook {
-        if let r = cachedRules { return r }
-        do {
-            let r = try RuleBook(pack: pack)
-            cachedRules = r
-            return r
-        } catch let e as RuleBook.Problems { throw ValidationError("the guideline files are broken (`rounds guidelines lint`):\n" + e.description) }
-    }
+    func rules() throws -> RuleBook { try workspace.rules() }
 
     /// The loaded patient, or an error that says how to load one.
     func requirePatient() throws -> PatientRecord {
@@ -97,8 +82,29 @@ extension SessionCommand {
 
     func run() throws { try runInOwnSession() }
 
-    /// Opens the pack and store (seeding an empty store only when `needsPatients`) and runs.
+    /// Opens the pack and store (seeding an empty store only when `needsPatients`) and runs;
+    /// a long view goes through the pager on a terminal; at the end, like an interactive
+    /// session, it signs a checkpoint of what it logged. The review core's errors are reported
+    /// as the command's own (message and usage).
     func runInOwnSession() throws {
-        try run(in: Session(context: Context(global, seedDemo: Self.needsPatients), interactive: false))
+        do {
+            let session = Session(context: try Context(global, seedDemo: Self.needsPatients), interactive: false)
+            defer { try? session.store.writeCheckpoint(reason: "session.end") }
+            if global.noPager { session.pager = Pager(disabled: true) }
+            guard PagedCommands.pages(self) else { try run(in: session); return }
+            try session.pager.page { try run(in: session) }
+        } catch let e as ReviewError {
+            throw ValidationError(e.message)
+        }
+    }
+}
+
+/// The views whose output can run to many screens (psql and git page theirs): the patient list,
+/// a whole timeline, the audit log, the history, the guideline findings, an explanation.
+enum PagedCommands {
+    static let types: [any ParsableCommand.Type] = [PatientsCommand.self, SummaryCommand.self, AuditCommand.Show.self,
+                                                    HistoryCommand.self, GuidelinesCommand.Check.self, ExplainCommand.self]
+    static func pages(_ command: any ParsableCommand) -> Bool {
+        types.contains { $0 == type(of: command) }
     }
 }

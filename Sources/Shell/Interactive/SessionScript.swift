@@ -57,14 +57,24 @@ struct SessionScript {
     }
 }
 
-/// Captures what a block writes to standard output and standard error.
+extension SessionScript {
+    /// Text as `expect` compares it: colour codes removed and every run of spaces and line
+    /// breaks made one space, so that an expectation holds however the terminal wrapped it.
+    static func normalized(_ text: String) -> String {
+        text.replacingOccurrences(of: "\u{1B}\\[[0-9;]*m", with: "", options: .regularExpression)
+            .replacingOccurrences(of: "\\s+", with: " ", options: .regularExpression)
+    }
+}
+
+/// Captures what a block writes to standard output and standard error (or only the streams
+/// named: the pager captures standard output alone, so errors still show at once).
 enum OutputCapture {
-    static func run(_ body: () -> Void) -> String {
+    static func run(streams: [Int32] = [STDOUT_FILENO, STDERR_FILENO], _ body: () -> Void) -> String {
         fflush(nil)
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { body(); return "" }
-        let savedOut = dup(STDOUT_FILENO), savedErr = dup(STDERR_FILENO)
-        dup2(fds[1], STDOUT_FILENO); dup2(fds[1], STDERR_FILENO)
+        let saved = streams.map { dup($0) }
+        for s in streams { dup2(fds[1], s) }
         close(fds[1])
         nonisolated(unsafe) var data = Data()
         let readEnd = fds[0]
@@ -79,8 +89,7 @@ enum OutputCapture {
         reader.start()
         body()
         fflush(nil)
-        dup2(savedOut, STDOUT_FILENO); dup2(savedErr, STDERR_FILENO)
-        close(savedOut); close(savedErr)
+        for (s, copy) in zip(streams, saved) { dup2(copy, s); close(copy) }
         while !reader.isFinished { usleep(500) }
         close(readEnd)
         return String(decoding: data, as: UTF8.self)

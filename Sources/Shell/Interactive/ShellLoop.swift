@@ -29,10 +29,12 @@ struct ShellLoop {
     /// Stop at the first failing line (scripts).
     let bail: Bool
 
-    /// Runs until end of input or `quit`; returns how many lines failed.
-    func run() -> Int {
+    /// Runs until end of input or `quit`; returns how many lines failed. A start-up file, if
+    /// given, runs after the banner and before the first prompt.
+    func run(startupFile: String? = nil) -> Int {
         configureCompletion()
         if reader.interactive { printBanner() }
+        if let startupFile { runStartupFile(startupFile) }
         Interrupt.install()
         defer { Interrupt.restore() }
         var lineNumber = 0
@@ -59,6 +61,24 @@ struct ShellLoop {
 
     enum Outcome { case ok, quit, failed(String) }
 
+    /// Runs a start-up file (`~/.roundsrc`, or `$ROUNDS_RC`) before the first prompt, as sqlite3
+    /// and psql do: shell lines, `#` comments. A failing line is reported with the file and line
+    /// and the shell goes on; `quit` in the file is ignored. Returns how many lines failed.
+    @discardableResult
+    func runStartupFile(_ path: String) -> Int {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return 0 }
+        var failures = 0
+        for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            if case .failed(let message) = execute(line) {
+                failures += 1
+                FileHandle.standardError.write(Data("\(path):\(i + 1): \(message)\n".utf8))
+            }
+        }
+        return failures
+    }
+
     func execute(_ line: String) -> Outcome {
         let words: [String]
         do { words = try Tokenizer.split(line) } catch let e as Tokenizer.UnclosedQuote {
@@ -67,7 +87,7 @@ struct ShellLoop {
         guard let first = words.first else { return .ok }
         if first == "quit" || first == "exit" { return .quit }
         if first == "help" && words.count == 1 {
-            print(ShellCommands.helpMessage(columns: session.out.width))
+            try? session.pager.page { print(ShellCommands.helpMessage(columns: session.out.width)) }
             return .ok
         }
         if !ShellCommands.names.contains(first) && !first.hasPrefix("-") {
@@ -82,7 +102,9 @@ struct ShellLoop {
             return .failed(message)
         }
         do {
-            if let c = command as? any SessionCommand { try c.run(in: session) }
+            if let c = command as? any SessionCommand {
+                if PagedCommands.pages(c) && !c.global.noPager { try session.pager.page { try c.run(in: session) } } else { try c.run(in: session) }
+            }
             else if command is QuitCommand { return .quit }
             else { var c = command; try c.run() }
             return .ok
@@ -132,7 +154,7 @@ struct ShellLoop {
             "accept": ["--note", "--confirm", "--patient", "--visit", "--json"],
             "override": ["--reason", "--note", "--confirm", "--patient", "--visit", "--json"],
             "history": ["--patient", "--json"],
-            "audit": ["show", "verify", "export", "--last", "--patient", "--file", "--format", "--since", "--until", "--by", "--pseudonymize", "--out", "--json"],
+            "audit": ["show", "verify", "export", "key", "checkpoint", "prove", "verify-proof", "--decision", "--public-key", "--checkpoint", "--last", "--patient", "--file", "--format", "--since", "--until", "--by", "--pseudonymize", "--out", "--json"],
         ]
         let store = session.store, pack = session.pack
         Completion.values = [

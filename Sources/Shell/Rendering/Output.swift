@@ -1,10 +1,14 @@
 import Foundation
 
 /// Where command output goes, and how it may look: colour only on a terminal and never when
-/// NO_COLOR is set; tables fit the terminal's width.
+/// NO_COLOR is set; tables fit the terminal's width; prose wider than the terminal is wrapped at
+/// word boundaries with a hanging indent (`TextWrap`) on a terminal, and
+/// left as whole lines when piped, so that scripts and `grep` see one line per finding.
 public struct Output: Sendable {
     public var color: Bool
     public var width: Int
+    /// Whether `print` wraps lines wider than `width`.
+    public var wrap: Bool
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         let tty = isatty(STDOUT_FILENO) == 1
@@ -15,9 +19,15 @@ public struct Output: Sendable {
             if ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0 { w = Int(size.ws_col) }
         }
         width = w > 20 ? w : 100
+        wrap = tty
     }
 
-    public func print(_ s: String = "") { Swift.print(s) }
+    public func print(_ s: String = "") {
+        guard wrap, s.unicodeScalars.count > width else { Swift.print(s); return }
+        Swift.print(s.split(separator: "\n", omittingEmptySubsequences: false)
+            .flatMap { TextWrap.wrap(String($0), width: width) }
+            .joined(separator: "\n"))
+    }
 
     /// A remark about what Rounds is doing, on standard error so that `--json` stays clean.
     public func note(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }

@@ -14,14 +14,21 @@ public struct ModelFile: Sendable {
     public var treatments: [String]
     /// Other metadata (all strings, as safetensors requires).
     public var extra: [String: String]
+    /// The raw range of each input column in the training data (optional tensors `train_min`,
+    /// `train_max`); nil in files written before they existed.
+    public var trainingRange: TrainingRange?
 
-    public init(model: TreatmentNetwork, features: [String], treatments: [String], extra: [String: String] = [:]) {
-        self.model = model; self.features = features; self.treatments = treatments; self.extra = extra
+    public init(model: TreatmentNetwork, features: [String], treatments: [String], extra: [String: String] = [:], trainingRange: TrainingRange? = nil) {
+        self.model = model; self.features = features; self.treatments = treatments; self.extra = extra; self.trainingRange = trainingRange
     }
 
-    public init(model: GRUAttention, features: [String], treatments: [String], extra: [String: String] = [:]) {
-        self.init(model: .gruAttention(model), features: features, treatments: treatments, extra: extra)
+    public init(model: GRUAttention, features: [String], treatments: [String], extra: [String: String] = [:], trainingRange: TrainingRange? = nil) {
+        self.init(model: .gruAttention(model), features: features, treatments: treatments, extra: extra, trainingRange: trainingRange)
     }
+
+    /// Names of the optional tensors; readers that load the weights alone (PyTorch's
+    /// `load_state_dict(strict=True)`) drop them first.
+    public static let optionalTensors = ["train_min", "train_max"]
 
     public func encode() throws -> Data {
         var tensors: [String: (shape: [Int], values: [Float])] = [:]
@@ -33,6 +40,11 @@ public struct ModelFile: Sendable {
         tensors["input_mean"] = ([model.shape.features], mean)
         tensors["input_std"] = ([model.shape.features], std)
         if model.hasTemperature { tensors["temperature"] = ([1], [model.temperature]) }
+        if let r = trainingRange {
+            try r.validate(columns: model.shape.features)
+            tensors["train_min"] = ([model.shape.features], r.min)
+            tensors["train_max"] = ([model.shape.features], r.max)
+        }
         var metadata = extra
         metadata["architecture"] = model.architecture
         metadata["features"] = Self.jsonList(features)
@@ -73,7 +85,18 @@ public struct ModelFile: Sendable {
                 throw ModelFileError.invalid("tensor '\(name)' holds \(t.values[bad]) at index \(bad)")
             }
         }
-        let extra = Set(file.tensors.keys).subtracting(expected.map(\.0))
+        var range: TrainingRange?
+        switch (file.tensors["train_min"], file.tensors["train_max"]) {
+        case (nil, nil): break
+        case (let lo?, let hi?):
+            guard lo.shape == [shape.features], hi.shape == [shape.features] else {
+                throw ModelFileError.invalid("train_min/train_max have shapes \(lo.shape)/\(hi.shape), expected [\(shape.features)]")
+            }
+            range = TrainingRange(min: lo.values, max: hi.values)
+            try range!.validate(columns: shape.features)
+        default: throw ModelFileError.invalid("a model file holds both train_min and train_max or neither")
+        }
+        let extra = Set(file.tensors.keys).subtracting(expected.map(\.0) + optionalTensors)
         guard extra.isEmpty else { throw ModelFileError.invalid("unexpected tensors: \(extra.sorted().joined(separator: ", "))") }
         for t in layout.tensors { parameters.replaceSubrange(t.offset..<(t.offset + t.count), with: file.tensors[t.name]!.values) }
         let mean = file.tensors["input_mean"]!.values, std = file.tensors["input_std"]!.values
@@ -88,7 +111,7 @@ public struct ModelFile: Sendable {
         } else {
             model = .gruAttention(GRUAttention(shape: shape, parameters: parameters, inputMean: mean, inputStd: std))
         }
-        return ModelFile(model: model, features: features, treatments: treatments, extra: rest)
+        return ModelFile(model: model, features: features, treatments: treatments, extra: rest, trainingRange: range)
     }
 
     public static func load(path: String) throws -> ModelFile {
