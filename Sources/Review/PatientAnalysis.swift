@@ -59,7 +59,7 @@ public struct PatientAnalysis: @unchecked Sendable {
         self.index = index
         let model = try workspace.model()
         self.model = model
-        let rows = FeatureExtractor(pack: workspace.pack).matrix(for: record, through: index).rows
+        let rows = model.rows(FeatureExtractor(pack: workspace.pack).matrix(for: record, through: index).rows)
         let first = max(0, rows.count - Self.maxVisits)
         visits = Array(first..<rows.count)
         raw = Array(rows[first...])

@@ -245,5 +245,9 @@ struct Vignette {
         #expect(choice(v) == "basal_insulin")                       // pregnancy
         let d = recommender.recommend(PatientFacts(record: v.record, pack: TestSupport.pack)).distribution
         #expect(abs(d.reduce(0, +) - 1) < 1e-12 && d.firstIndex(of: d.max()!) == 6)
+        // Heart failure on insulin: the ketoacidosis caution no longer hides the SGLT2 indication.
+        v = Vignette(); v.labs = [Vignette.egfr(70), Vignette.hba1c(8.2)]
+        v.conditions = [Vignette.heartFailure]; v.medications = [Vignette.insulin]
+        #expect(choice(v) == "sglt2")
     }
 }

@@ -113,6 +113,22 @@ import TestSupport
         #expect(report.errors.first?.location.file == path)
     }
 
+    /// Found by the stress script (benchmarks/stress): a birthDate of the wrong JSON type was
+    /// ignored, and the file failed with "no Patient" and no position.
+    @Test func aPatientThatCannotBeUsedIsNamedWithItsPlace() {
+        for value in ["42", "{\"year\": 1950}", "[\"1950-01-01\"]", "true"] {
+            let path = TestSupport.write(TestSupport.bundle([#"{"resourceType": "Observation", "status": "final"}"#,
+                                                             #"{"resourceType": "Patient", "id": "p1", "birthDate": \#(value)}"#]), name: "wrong-type.json")
+            let (report, records) = read([path])
+            let error = report.errors.first
+            #expect(report.failed && records.isEmpty)
+            #expect(error?.message.contains("birthDate is a") == true && error?.message.contains("not a FHIR date") == true, "\(value): \(String(describing: error))")
+            #expect(error?.location.file == path && error?.location.entry == 1 && error?.location.line != nil, "\(String(describing: error))")
+        }
+        let none = TestSupport.write(TestSupport.bundle([#"{"resourceType": "Observation", "status": "final"}"#]), name: "no-patient.json")
+        #expect(read([none]).0.errors.first?.message.contains("no Patient resource (the whole file was read)") == true)
+    }
+
     @Test func nonFHIRJSONIsRefused() {
         let a = TestSupport.write(#"{"name": "not fhir", "values": [1, 2, 3]}"#, name: "plain.json")
         let b = TestSupport.write(#"[{"resourceType": "Patient"}]"#, name: "array.json")

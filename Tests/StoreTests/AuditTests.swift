@@ -50,6 +50,7 @@ struct AuditFixture {
         let target = dir.appendingPathComponent("rounds.sqlite").path
         try DatabaseQueue(path: path).backup(to: DatabaseQueue(path: target))
         try FileManager.default.copyItem(atPath: SiteKey.path(forStore: path), toPath: SiteKey.path(forStore: target))
+        try FileManager.default.copyItem(atPath: SigningKey.path(forStore: path), toPath: SigningKey.path(forStore: target))
         return try AuditFixture(existing: target)
     }
 

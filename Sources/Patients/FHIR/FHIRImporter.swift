@@ -97,7 +97,7 @@ public struct FHIRImporter: Sendable {
         if !ndjsonFiles.isEmpty {
             let records = ndjson.assemble(stats: &ndjsonStats)
             do {
-                guard !records.isEmpty else { throw ImportIssue("the NDJSON files hold no Patient with a birth date", at: SourceLocation(file: ndjsonFiles[0])) }
+                guard !records.isEmpty else { throw Self.noPatient(in: ndjsonFiles[0], stats: ndjsonStats, what: "the NDJSON files hold") }
                 let counts = try write(Unit(files: ndjsonFiles, records: records))
                 report.patientsNew += counts.new; report.patientsUpdated += counts.updated; report.patientsUnchanged += counts.unchanged
                 report.merge(ndjsonStats)
@@ -200,5 +200,16 @@ public struct FHIRImporter: Sendable {
             stats.skipped[type, default: 0] += 1
             return nil
         }
+    }
+}
+
+extension FHIRImporter {
+    /// The error for a file that yields no patient: where the Patient that could not be used is
+    /// and why, when there was one; otherwise that the file holds none.
+    static func noPatient(in file: String, stats: ImportStatistics, what: String = "this file holds") -> ImportIssue {
+        if let why = stats.warnings.first(where: { $0.location.resource?.hasPrefix("Patient/") == true || $0.message.hasPrefix("Patient") }) {
+            return ImportIssue("no Patient could be imported: \(why.message)", at: why.location)
+        }
+        return ImportIssue("\(what) no Patient resource (the whole file was read)", at: SourceLocation(file: file))
     }
 }

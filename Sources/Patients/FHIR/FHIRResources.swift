@@ -43,6 +43,17 @@ enum FHIRSystem {
 
 /// Reads one resource (a parsed JSON object) into the parts Rounds uses.
 struct ResourceReader {
+    /// What a JSON value is, for messages about a value of the wrong type.
+    static func jsonKind(_ v: Any) -> String {
+        switch v {
+        case is String: return "a string"
+        case is NSNumber, is Bool, is Int, is Double: return "a number or boolean"
+        case is [Any]: return "an array"
+        case is [String: Any]: return "an object"
+        default: return "null"
+        }
+    }
+
     /// Reads a resource. Returns nil for resource types Rounds does not use; throws when a used
     /// resource lacks what it must have.
     static func read(_ r: [String: Any], fullUrl: String?, location: SourceLocation, pack: KnowledgePack) throws -> FHIRResource? {
@@ -59,7 +70,8 @@ struct ResourceReader {
             }
             if r["id"] == nil { keys.append("Patient/\(id)") }
             var birth: Date? = nil
-            if let b = r["birthDate"] as? String {
+            if let raw = r["birthDate"], !(raw is NSNull) {
+                guard let b = raw as? String else { throw ImportIssue("birthDate is \(jsonKind(raw)), not a FHIR date", at: location) }
                 guard let d = ClinicalCalendar.parse(b) else { throw ImportIssue("birthDate '\(b)' is not a FHIR date", at: location) }
                 birth = d
             }

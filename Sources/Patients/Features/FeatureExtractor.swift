@@ -36,6 +36,9 @@ public struct FeatureExtractor: Sendable {
         case measured(slot: Int, indicator: Int)
         case condition(feature: String, history: Bool, derivedFrom: Int?, derived: DerivedCondition?)
         case medication(treatment: String, includeRelated: Bool)
+        /// A history feature; `slot` is the measured feature a response reads (-1 otherwise),
+        /// `indicator` its `_missing` column or -1.
+        case history(HistoryDerivation, treatment: String, includeRelated: Bool, slot: Int, indicator: Int)
         case age, femaleSex, unknown
     }
     private let plan: [(column: Int, op: Column)]
@@ -66,6 +69,9 @@ public struct FeatureExtractor: Sendable {
                 plan.append((j, .medication(treatment: d.treatment ?? "", includeRelated: d.includeRelated)))
             case .demographic:
                 plan.append((j, d.id == "age" ? .age : (d.id == "sex_female" ? .femaleSex : .unknown)))
+            case .history:
+                plan.append((j, .history(d.derive ?? .interval, treatment: d.treatment ?? "", includeRelated: d.includeRelated,
+                                         slot: d.of.flatMap { slots[$0] } ?? -1, indicator: d.missingIndicator ? j + 1 : -1)))
             }
             j += d.missingIndicator ? 2 : 1
         }
@@ -161,12 +167,19 @@ public struct FeatureExtractor: Sendable {
         }
         var value = [Double](repeating: .nan, count: measured.count)
         var time = [Date](repeating: .distantPast, count: measured.count)
+        // Every value seen so far of the measured features a response reads, in time order.
+        var series = [[(time: Date, value: Double)]](repeating: [], count: measured.count)
+        let tracked = Set(plan.compactMap { _, op -> Int? in if case .history(.response, _, _, let s, _) = op, s >= 0 { return s }; return nil })
         let width = catalog.columns.count
         for t in 0...last {
             let visit = record.visits[t]
             for o in visit.observations {
-                if case .value(let f, let v) = catalog.measure(o), let s = slotByID[f], o.time >= time[s] {
-                    value[s] = v; time[s] = o.time
+                if case .value(let f, let v) = catalog.measure(o), let s = slotByID[f] {
+                    if o.time >= time[s] { value[s] = v; time[s] = o.time }
+                    if tracked.contains(s) {
+                        let at = series[s].lastIndex { $0.time <= o.time }.map { $0 + 1 } ?? 0
+                        series[s].insert((o.time, v), at: at)
+                    }
                 }
             }
             let date = visit.date
@@ -188,12 +201,43 @@ public struct FeatureExtractor: Sendable {
                 case .medication(let treatment, let includeRelated):
                     let on = medications.contains { $0.mapping.treatment == treatment && (!$0.mapping.related || includeRelated) && $0.entry.isActive(at: date) }
                     row[j] = on ? 1 : 0
+                case .history(let derive, let treatment, let includeRelated, let slot, let indicator):
+                    let v = Self.history(derive, at: date, previous: t > 0 ? record.visits[t - 1].date : nil,
+                                         courses: medications.filter { $0.mapping.treatment == treatment && (!$0.mapping.related || includeRelated) }.map(\.entry),
+                                         series: slot >= 0 ? series[slot] : [], carry: slot >= 0 ? carrySeconds[slot] : 0)
+                    row[j] = Float(v)
+                    if v.isNaN, indicator >= 0 { row[indicator] = 1 }
                 case .age: row[j] = Float(date.timeIntervalSince(record.birthDate) / (365.2425 * 86400))
                 case .femaleSex: row[j] = record.sex == .female ? 1 : 0
                 case .unknown: row[j] = .nan
                 }
             }
             body(t, row)
+        }
+    }
+
+    static let day = 86400.0, year = 365.2425 * 86400
+
+    /// One history feature as of a visit on `date`: `courses` are the record's medication
+    /// entries of the feature's option, `series` the values (time order) measured so far of the
+    /// feature a response reads. NaN when unknown.
+    static func history(_ derive: HistoryDerivation, at date: Date, previous: Date?, courses: [MedicationEntry],
+                        series: [(time: Date, value: Double)], carry: Double) -> Double {
+        switch derive {
+        case .interval:
+            return previous.map { date.timeIntervalSince($0) / day } ?? .nan
+        case .timeOn:
+            guard let start = courses.filter({ $0.isActive(at: date) }).map(\.start).min() else { return 0 }
+            return date.timeIntervalSince(start) / year
+        case .stopped:
+            let taking = courses.contains { $0.isActive(at: date) }
+            return !taking && courses.contains { c in c.start <= date && (c.end.map { $0 <= date } ?? false) } ? 1 : 0
+        case .response:
+            guard let course = courses.filter({ $0.start <= date }).max(by: { $0.start < $1.start }) else { return .nan }
+            guard let before = series.last(where: { $0.time <= course.start }), course.start.timeIntervalSince(before.time) <= carry else { return .nan }
+            let until = min(course.end ?? date, date)
+            guard let after = series.first(where: { $0.time.timeIntervalSince(course.start) >= 60 * day && $0.time <= until }) else { return .nan }
+            return after.value - before.value
         }
     }
 }

@@ -34,6 +34,9 @@ public struct KnowledgePack: Sendable {
             if let t = d.treatment, treatments.option(id: t) == nil {
                 throw KnowledgeError.invalid(file: "features.yaml", path: "features[\(i)].treatment", message: "feature '\(d.id)' names treatment '\(t)', which treatments.yaml does not define")
             }
+            if let of = d.of, features.definition(id: of)?.kind != .lab && features.definition(id: of)?.kind != .vital {
+                throw KnowledgeError.invalid(file: "features.yaml", path: "features[\(i)].of", message: "feature '\(d.id)' reads the change of '\(of)', which is no measured feature")
+            }
             if let from = d.derived?.from, features.definition(id: from)?.kind != .lab && features.definition(id: from)?.kind != .vital {
                 throw KnowledgeError.invalid(file: "features.yaml", path: "features[\(i)].derived", message: "feature '\(d.id)' is derived from '\(from)', which is no measured feature")
             }

@@ -43,9 +43,13 @@ struct WhatIfCommand: SessionCommand {
         out.print(out.dim("An edited copy: the stored record is unchanged."))
         after.warnIfTopContraindicated(out)
         let order = after.probabilities.indices.sorted { after.probabilities[$0] > after.probabilities[$1] }
-        out.print(Table(headers: ["TREATMENT", "AS RECORDED", "WHAT IF", "CHANGE", "STATUS AS RECORDED", "STATUS WHAT IF"], rows: order.map { k in
-            [after.treatments[k].name, String(format: "%.1f%%", 100 * before.probabilities[k]), String(format: "%.1f%%", 100 * after.probabilities[k]),
-             String(format: "%+.1f", 100 * (after.probabilities[k] - before.probabilities[k])), before.statusText(out, k), after.statusText(out, k)]
+        // One status column, the edited copy's, with the recorded one beside it only where it
+        // differs: two full standings side by side do not fit a terminal, and a cut one could
+        // hide a contraindication.
+        out.print(Table(headers: ["TREATMENT", "AS RECORDED", "WHAT IF", "CHANGE", "GUIDELINES WHAT IF (AS RECORDED)"], rows: order.map { k in
+            let now = after.statusText(out, k), was = before.standing(k).label == after.standing(k).label ? "" : "  (was " + before.statusText(out, k) + ")"
+            return [after.treatments[k].name, String(format: "%.1f%%", 100 * before.probabilities[k]), String(format: "%.1f%%", 100 * after.probabilities[k]),
+                    String(format: "%+.1f", 100 * (after.probabilities[k] - before.probabilities[k])), now + was]
         }, rightAligned: [1, 2, 3]).render(width: out.width))
         let was = Set(before.guidelines.firedRules), now = Set(after.guidelines.firedRules)
         for f in after.guidelines.findings where f.status == .fired && !was.contains(f.rule) { out.print(out.yellow("+ now fires: ") + "\(f.rule): \(f.message)") }

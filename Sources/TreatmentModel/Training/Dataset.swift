@@ -92,6 +92,31 @@ public struct Dataset: Sendable {
 
     public var labels: [Int] { examples.map(\.label) }
 
+    /// Where each of `names` is among `columns`, or nil when one is missing.
+    public static func columnIndices(of names: [String], in columns: [String]) -> [Int]? {
+        var at: [String: Int] = [:]
+        for (j, c) in columns.enumerated() { at[c] = j }
+        var out: [Int] = []
+        for n in names { guard let j = at[n] else { return nil }; out.append(j) }
+        return out
+    }
+
+    /// Rows with only the columns at `indices`, in that order.
+    public static func project(_ rows: [[Float]], _ indices: [Int]) -> [[Float]] {
+        rows.map { r in indices.map { r[$0] } }
+    }
+
+    /// The same examples with only the columns `names`, in that order: a model file trained on
+    /// an earlier, narrower feature list reads its own columns out of a wider pack's rows.
+    public func projected(onto names: [String]) throws -> Dataset {
+        if names == features { return self }
+        guard let idx = Self.columnIndices(of: names, in: features) else {
+            throw ModelFileError.invalid("the data have no column \(names.first { !features.contains($0) } ?? "")")
+        }
+        return Dataset(examples: examples.map { Example(patientID: $0.patientID, rows: Self.project($0.rows, idx), label: $0.label) },
+                       features: names, treatments: treatments)
+    }
+
     /// A SHA-256-free, stable fingerprint of the data (FNV-1a over ids, labels and values), so a
     /// model file can name the cohort it was trained on.
     public func fingerprint() -> String {
