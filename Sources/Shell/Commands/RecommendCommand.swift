@@ -20,9 +20,10 @@ struct RecommendCommand: SessionCommand {
     struct Row: Encodable { var treatment: String; var name: String; var probability: Float; var status: GuidelineStatus; var standing: Standing; var standingLabel: String; var rank: Int }
     struct JSONView: Encodable {
         var patient: String; var indexVisit: String; var synthetic: Bool; var modelVersion: String?; var modelSha256: String
-        var options: [Row]; var top: String; var topContraindicated: Bool; var findings: [Finding]
+        var options: [Row]; var top: String; var topContraindicated: Bool
         /// The top option has less than `uncertaintyThreshold` of the probability.
         var uncertain: Bool; var uncertaintyThreshold: Float
+        var findings: [Finding]
         /// Deintensification findings: drugs taken that a rule asks to reduce or stop (no model option says so).
         var deintensify: [Finding]
         var notice: ModelNotice
@@ -36,8 +37,8 @@ struct RecommendCommand: SessionCommand {
         if json {
             try session.out.json(JSONView(patient: record.id, indexVisit: a.indexDate, synthetic: record.origin == .synthetic, modelVersion: a.model.label,
                                           modelSha256: a.model.sha256, options: rows, top: a.treatments[a.top].id, topContraindicated: a.standing(a.top).contraindicated,
-                                          findings: a.guidelines.findings, uncertain: a.uncertain, uncertaintyThreshold: PatientAnalysis.uncertainBelow,
-                                          deintensify: a.guidelines.deintensifications, notice: a.notice))
+                                          uncertain: a.uncertain, uncertaintyThreshold: PatientAnalysis.uncertainBelow,
+                                          findings: a.guidelines.findings, deintensify: a.guidelines.deintensifications, notice: a.notice))
             return
         }
         let out = session.out

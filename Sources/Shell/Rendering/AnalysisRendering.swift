@@ -1,3 +1,4 @@
+import Foundation
 import Patients
 import Guidelines
 import Review
@@ -27,7 +28,6 @@ extension PatientAnalysis {
         }
     }
 
-    /// Loud when the model's first choice is one the guidelines contraindicate.
     /// Says so, in words, when the model is uncertain (`PatientAnalysis.uncertainBelow`).
     func noteIfUncertain(_ out: Output) {
         guard uncertain else { return }
@@ -35,6 +35,7 @@ extension PatientAnalysis {
                                     treatments[top].name, 100 * probabilities[top], 100 * Self.uncertainBelow)))
     }
 
+    /// Loud when the model's first choice is one the guidelines contraindicate.
     func warnIfTopContraindicated(_ out: Output) {
         guard standing(top).contraindicated else { return }
         let reasons = contraindications(top).map(\.message)
