@@ -14,6 +14,11 @@ struct AuditBench: Encodable {
     var verifyFilePerSecond: Double
     var peakResidentMegabytes: Double
     var residentBeforeVerifyMegabytes: Double
+    /// One decision's inclusion proof (recorded mid-log): the first signs a new checkpoint
+    /// (Ed25519, one committed transaction), the rest reuse it; median of the rest.
+    var proveFirstMilliseconds: Double
+    var proveMilliseconds: Double
+    var proofHashes: Int
 
     static func peakRSS() -> Double {
         var usage = rusage()
@@ -33,6 +38,7 @@ struct AuditBench: Encodable {
         }
         // Entries shaped like a day's work: opens, recommendations, explanations.
         let events: [AuditEvent] = [.patientOpened, .recommendationShown, .explanationShown, .guidelinesShown]
+        var decisionID: String?
         let append = try seconds {
             var done = 0
             while done < n {
@@ -44,6 +50,7 @@ struct AuditBench: Encodable {
                 }
                 try store.append(batch)
                 done += batch.count
+                if done >= n / 2 && decisionID == nil { decisionID = try store.record(benchDecision(), audit: benchDecisionEntry()).decision.id }
             }
         }
         let before = peakRSS()
@@ -56,14 +63,35 @@ struct AuditBench: Encodable {
         var fileCheck = AuditVerification()
         let verifyFile = try seconds { fileCheck = try AuditFileVerifier.verify(path: out) }
         guard fileCheck.ok else { throw StoreError.corrupt("the benchmark's export did not verify: \(fileCheck.problems)") }
+        try store.append(AuditEntry(event: .auditExported, action: "R", clinician: nil, role: nil, user: "bench", patient: nil, session: "bench"))
+        var proof: AuditProof?
+        let first = try seconds { proof = try store.proveDecision(decisionID!) }
+        let again = try (0..<21).map { _ in try seconds { proof = try store.proveDecision(decisionID!) } }.sorted()[10]
+        guard let proof, proof.verify(with: store.signingKey.publicKey).ok else { throw StoreError.corrupt("the benchmark's proof did not verify") }
         return AuditBench(entries: n, appendPerSecond: Double(n) / append, verifyPerSecond: Double(n) / verify, exportPerSecond: Double(n) / export,
                           exportMegabytes: Double(summary?.bytes ?? 0) / 1e6, verifyFilePerSecond: Double(n) / verifyFile,
-                          peakResidentMegabytes: peakRSS(), residentBeforeVerifyMegabytes: before)
+                          peakResidentMegabytes: peakRSS(), residentBeforeVerifyMegabytes: before,
+                          proveFirstMilliseconds: first * 1000, proveMilliseconds: again * 1000, proofHashes: proof.path.count)
+    }
+
+    static func benchDecision() -> DecisionRecord {
+        DecisionRecord(clinician: "dr-bench", role: "physician", sessionId: "bench", patient: "demo-00001", visit: 3, visitDate: "2024-01-02",
+                       modelVersion: "bench", modelSha256: String(repeating: "a", count: 64), knowledgeSha256: String(repeating: "b", count: 64),
+                       input: .init(visits: 1, features: 2, values: [0.1, -1.25], visitDates: ["2024-01-02"]),
+                       treatments: ["metformin", "sglt2"], probabilities: [0.3, 0.7], displayedOrder: ["sglt2", "metformin"],
+                       guidelineStatuses: ["metformin": "neutral", "sglt2": "indicated"], firedRules: [], recommended: "sglt2", chosen: "sglt2",
+                       outcome: .accepted, reason: nil, note: nil, contraindicatedChoice: false, reward: 1, rewardRule: "bench")
+    }
+
+    static func benchDecisionEntry() -> AuditEntry {
+        AuditEntry(event: .decisionRecorded, action: "C", clinician: "dr-bench", role: "physician", user: "bench", patient: "demo-00001", session: "bench")
     }
 
     func print() {
         Swift.print(String(format: "audit log, %d entries: append %.0f entries/s (batches of 10,000); verify the store %.0f entries/s", entries, appendPerSecond, verifyPerSecond))
         Swift.print(String(format: "export JSONL %.0f entries/s (%.1f MB); verify the file offline %.0f entries/s", exportPerSecond, exportMegabytes, verifyFilePerSecond))
+        Swift.print(String(format: "one decision's inclusion proof (%d hashes): %.2f ms signing a new checkpoint, %.2f ms under the latest (median of 21)",
+                           proofHashes, proveFirstMilliseconds, proveMilliseconds))
         Swift.print(String(format: "peak resident memory %.0f MB (%.0f MB before verifying and exporting)", peakResidentMegabytes, residentBeforeVerifyMegabytes))
     }
 }
