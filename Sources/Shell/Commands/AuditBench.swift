@@ -56,7 +56,7 @@ struct AuditBench: Encodable {
         let before = peakRSS()
         var verification = AuditVerification()
         let verify = try seconds { verification = try store.verifyAudit() }
-        guard verification.ok, verification.entries == n else { throw StoreError.corrupt("the benchmark's own log did not verify: \(verification.problems)") }
+        guard verification.ok, verification.entries == n + 1, verification.decisions == 1 else { throw StoreError.corrupt("the benchmark's own log did not verify: \(verification.problems)") }
         let out = dir.appendingPathComponent("audit.jsonl").path
         var summary: AuditExportSummary?
         let export = try seconds { summary = try store.exportAudit(AuditExportOptions(format: .jsonl), to: out, exportedAt: ClinicalCalendar.instantString(Date(), milliseconds: true)) }
