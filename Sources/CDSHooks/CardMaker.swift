@@ -34,7 +34,7 @@ struct CardMaker {
     }
 
     private func name(_ k: Int) -> String { a.treatments[k].name }
-    private func percent(_ k: Int) -> String { String(format: "%.0f%%", 100 * a.probabilities[k]) }
+    private func percent(_ k: Int) -> String { String(format: "%.1f%%", 100 * a.probabilities[k]) }
 
     /// The fired rules that speak against option `k` (contraindications and cautions).
     private func concerns(_ k: Int) -> [Finding] {

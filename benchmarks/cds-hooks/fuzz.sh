@@ -17,7 +17,8 @@ openssl ec -in "$WORK/client.key" -pubout -out "$WORK/client.pub.pem" 2>/dev/nul
 printf 'clients:\n  - iss: https://fuzz.test\n    name: Fuzzer\n    public_key: client.pub.pem\n' > "$WORK/clients.yaml"
 
 ROUNDS="${ROUNDS:-.build/debug/rounds}"
-ROUNDS_NO_DEMO=1 "$ROUNDS" serve --port 0 --db "$WORK/rounds.sqlite" --clients "$WORK/clients.yaml" 2> "$WORK/serve.log" &
+export ROUNDS_NO_DEMO=1
+"$ROUNDS" serve --port 0 --db "$WORK/rounds.sqlite" --clients "$WORK/clients.yaml" 2> "$WORK/serve.log" &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true' EXIT
 for _ in $(seq 1 300); do grep -q "listening on" "$WORK/serve.log" && break; sleep 0.2; done
