@@ -4,6 +4,7 @@
 // Modules, each one responsibility; dependencies point one way (see docs/architecture.md):
 //   rounds (executable) -> Shell -> Review, and what the shell shows directly: Explanations, Guidelines, TreatmentModel, Store, Cohort, Patients
 //   Review (the review core, no terminal or HTTP) -> Explanations, Guidelines, TreatmentModel, Store, Cohort, Patients
+//   CDSHooks (the CDS Hooks service over HTTP: Hummingbird, jwt-kit) -> Review;  Shell -> CDSHooks (`rounds serve`)
 //   Explanations -> TreatmentModel;  Guidelines -> Patients
 //   TreatmentModel -> Patients;  Cohort -> Patients;  Store -> Patients;  Learning -> TreatmentModel, Store
 import PackageDescription
@@ -18,7 +19,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
-        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+        // 4.x: jwt-kit 5 needs it (the Store's SHA-256 and HMAC read the same in 3.x and 4.x).
+        .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
+        // The CDS Hooks service: HTTP server, client JWT verification, and the client its tests drive it with.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        .package(url: "https://github.com/vapor/jwt-kit", exact: "5.8.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
     ],
     targets: [
         // Patient timelines, the knowledge pack's feature and treatment catalogs, FHIR R4 import,
@@ -54,13 +60,26 @@ let package = Package(
         // (`Workspace`), who reviews (`Reviewer`), one patient through the model and the
         // guidelines (`PatientAnalysis`), the recording of decisions (`Decider`). No terminal, no HTTP.
         .target(name: "Review", dependencies: ["Patients", "Cohort", "Store", "TreatmentModel", "Guidelines", "Explanations"]),
+        // The CDS Hooks 2.0 service on the review core: discovery, hook calls answered with cards,
+        // feedback recorded as decisions, clients' signed JWTs verified; HTTP through Hummingbird.
+        .target(name: "CDSHooks", dependencies: [
+            "Review", "Patients", "Store", "Guidelines", "Explanations", "TreatmentModel",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "JWTKit", package: "jwt-kit"),
+            .product(name: "Yams", package: "Yams"),
+        ]),
         // Commands (system shell and the interactive shell) and terminal rendering.
         .target(name: "Shell", dependencies: [
-            "Review", "Patients", "Cohort", "Store", "TreatmentModel", "Guidelines", "Explanations", "Learning", "CEditLine",
+            "Review", "CDSHooks", "Patients", "Cohort", "Store", "TreatmentModel", "Guidelines", "Explanations", "Learning", "CEditLine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .executableTarget(name: "rounds", dependencies: ["Shell", "CKernels"]),
+        // The CDS Hooks load test on loopback (BENCHMARKS.md): `swift run -c release rounds-cds-load`.
+        .executableTarget(name: "rounds-cds-load", dependencies: ["CDSHooks", "Review", "Store", "Patients",
+                                                                  .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                                                                  .product(name: "JWTKit", package: "jwt-kit")],
+                          path: "benchmarks/cds-hooks/load"),
 
         .target(name: "TestSupport", dependencies: ["Patients"], path: "Tests/TestSupport"),
         .testTarget(name: "PatientsTests", dependencies: ["Patients", "TestSupport"]),
@@ -71,6 +90,11 @@ let package = Package(
         .testTarget(name: "LearningTests", dependencies: ["Learning", "TreatmentModel", "Store", "Patients", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Cohort", "Patients", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         // Runs the real `rounds` executable, so it depends on it to have it built.
+        // Starts the real service on a loopback port and drives it with a real HTTP client.
+        .testTarget(name: "CDSHooksTests", dependencies: ["CDSHooks", "Review", "Store", "Patients", "TestSupport", "rounds",
+                                                     .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                                                     .product(name: "JWTKit", package: "jwt-kit"),
+                                                     .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "ShellTests", dependencies: ["Shell", "Store", "Patients", "TreatmentModel", "TestSupport", "rounds",
                                                    .product(name: "GRDB", package: "GRDB.swift")]),
     ]

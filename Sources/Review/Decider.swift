@@ -24,9 +24,12 @@ public struct Decider {
     /// Commits the decision with its audit entry; throws, recording nothing, when a
     /// contraindicated choice lacks `confirm` and a note (`howToConfirm` tells the user, in
     /// the front end's words, how to give them).
+    /// `id` and `source` are the CDS Hooks card's uuid and where the feedback came from; the
+    /// shell leaves them to their defaults (a fresh id, no source).
     public func commit(chosen: String, reason: OverrideReasons.Reason?, note: String?, confirm: Bool,
                        howToConfirm: String = "add --confirm and a --note saying why",
-                       howToConfirmPopulation: String = "add --confirm") throws -> (decision: DecisionRecord, audit: AuditEntry) {
+                       howToConfirmPopulation: String = "add --confirm",
+                       id: String = UUID().uuidString.lowercased(), source: DecisionRecord.Source? = nil) throws -> (decision: DecisionRecord, audit: AuditEntry) {
         let a = analysis, who = reviewer
         let reasons = try workspace.overrideReasons()
         guard let k = a.treatments.firstIndex(where: { $0.id == chosen }) else {
@@ -57,8 +60,8 @@ public struct Decider {
         })
         let reward = reason?.reward ?? reasons.acceptReward
         let rule = reason.map { "overridden, reason \($0.code): \($0.reward)" } ?? "accepted: \(reasons.acceptReward)"
-        let decision = DecisionRecord(
-            clinician: clinician, role: who.role, sessionId: who.sessionID, patient: a.record.id, visit: a.index + 1, visitDate: a.indexDate,
+        var decision = DecisionRecord(
+            id: id, clinician: clinician, role: who.role, sessionId: who.sessionID, patient: a.record.id, visit: a.index + 1, visitDate: a.indexDate,
             modelVersion: a.model.label, modelSha256: a.model.sha256, knowledgeSha256: workspace.knowledgeSha256,
             input: .init(visits: a.visits.count, features: a.model.file.model.shape.features, values: a.input,
                          visitDates: a.visits.map { ClinicalCalendar.dayString(a.record.visits[$0].date) }),
@@ -67,7 +70,9 @@ public struct Decider {
             outcome: reason == nil ? .accepted : .overridden,
             reason: reason.map { .init(code: $0.code, display: $0.display, system: reasons.system, systemCode: $0.systemCode) },
             note: note, contraindicatedChoice: contraindicated, reward: reward, rewardRule: rule, guidelineStandings: standings)
-        let detail = a.outsidePopulation.isEmpty ? [:] : ["outside_population": a.outsidePopulation.joined(separator: "; ")]
+        decision.source = source
+        var detail = source.map { ["via": $0.channel, "card": $0.card, "client": $0.client] } ?? [:]
+        if !a.outsidePopulation.isEmpty { detail["outside_population"] = a.outsidePopulation.joined(separator: "; ") }
         do { return try workspace.store.record(decision, audit: who.entry(.decisionRecorded, patient: a.record.id, detail: detail)) } catch {
             throw ReviewError("the decision was NOT recorded: \(error)")
         }

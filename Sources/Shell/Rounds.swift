@@ -12,7 +12,7 @@ public struct Rounds: ParsableCommand {
         subcommands: [PatientsCommand.self, LoadCommand.self, SummaryCommand.self, RecommendCommand.self, AttentionCommand.self,
                       ExplainCommand.self, WhatIfCommand.self, GuidelinesCommand.self, SigninCommand.self, AcceptCommand.self, OverrideCommand.self,
                       HistoryCommand.self, AuditCommand.self, LearnCommand.self, SimulateCommand.self, RunCommand.self, ImportCommand.self, CohortCommand.self,
-                      ModelCommand.self, TrainCommand.self, EvaluateCommand.self, BenchCommand.self])
+                      ModelCommand.self, TrainCommand.self, EvaluateCommand.self, BenchCommand.self, ServeCommand.self])
 
     @OptionGroup var global: GlobalOptions
 

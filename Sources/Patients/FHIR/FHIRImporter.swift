@@ -184,7 +184,7 @@ public struct FHIRImporter: Sendable {
         return out
     }
 
-    private func read(_ resource: [String: Any], fullUrl: String?, location: SourceLocation, stats: inout ImportStatistics) throws -> FHIRResource? {
+    func read(_ resource: [String: Any], fullUrl: String?, location: SourceLocation, stats: inout ImportStatistics) throws -> FHIRResource? {
         var loc = location
         let type = (resource["resourceType"] as? String) ?? "(no resourceType)"
         if let id = resource["id"] as? String { loc.resource = "\(type)/\(id)" }

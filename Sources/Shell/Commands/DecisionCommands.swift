@@ -107,9 +107,10 @@ struct HistoryCommand: SessionCommand {
         let rows = decisions.map { d -> [String] in
             [String(d.recordedAt.prefix(16)).replacingOccurrences(of: "T", with: " "), d.clinician + (d.role.map { " (\($0))" } ?? ""),
              "\(d.visit) \(d.visitDate)", d.recommended, d.outcome.rawValue, d.chosen + (d.contraindicatedChoice ? " ⚠" : ""),
-             String(format: "%.1f%%", 100 * d.probabilityOfChosen), d.reason?.code ?? "", String(format: "%+.1f", d.reward), String(d.modelSha256.prefix(8))]
+             String(format: "%.1f%%", 100 * d.probabilityOfChosen), d.reason?.code ?? "", String(format: "%+.1f", d.reward), String(d.modelSha256.prefix(8)),
+             d.source.map { "\($0.channel) (\($0.client))" } ?? d.via]
         }
-        out.print(Table(headers: ["recorded (UTC)", "clinician", "visit", "recommended", "outcome", "chosen", "p(chosen)", "reason", "reward", "model"],
+        out.print(Table(headers: ["recorded (UTC)", "clinician", "visit", "recommended", "outcome", "chosen", "p(chosen)", "reason", "reward", "model", "via"],
                         rows: rows, rightAligned: [6, 8]).render(width: out.width))
         for d in decisions where d.note != nil { out.print(out.dim("\(d.recordedAt.prefix(16)) note: \(d.note!)")) }
     }

@@ -81,7 +81,7 @@ struct ExplainCommand: SessionCommand {
         out.print(Table(headers: ["ATTRIBUTION", "", "FEATURE", "VISIT", "DATE", "VALUE"], rows: cells.map { c in
             let t = c / F, f = c % F
             let date = ClinicalCalendar.dayString(record.visits[a.visits[t]].date)
-            return [String(format: "%+.5f", r.attributions[c]), Bars.signed(r.attributions[c], scale: scale, half: 8), features[f], "\(a.visits[t] + 1)", date, Self.describe(features[f], a.raw[t][f], session.pack)]
+            return [String(format: "%+.5f", r.attributions[c]), Bars.signed(r.attributions[c], scale: scale, half: 8), features[f], "\(a.visits[t] + 1)", date, FeatureText.describe(features[f], a.raw[t][f], session.pack)]
         }, rightAligned: [0]).render(width: out.width))
         // Per-feature totals.
         var byFeature = [Double](repeating: 0, count: F)
@@ -101,25 +101,5 @@ struct ExplainCommand: SessionCommand {
             out.print(String(format: "  visit %3d  %@  %+.5f ", a.visits[t] + 1, ClinicalCalendar.dayString(record.visits[a.visits[t]].date), byVisit[t]) + Bars.signed(byVisit[t], scale: vScale, half: 8))
         }
         if T > 12 { out.print(out.dim("  (latest 12 of \(T) visits; --json has them all)")) }
-    }
-
-    /// A raw cell with its unit, or "unknown" for a missing value.
-    static func describe(_ feature: String, _ value: Float, _ pack: KnowledgePack) -> String {
-        if value.isNaN { return "unknown (filled with the mean)" }
-        if let def = pack.features.definition(id: feature) {
-            switch def.kind {
-            case .lab, .vital: return String(format: "%.1f %@", value, def.unit ?? "")
-            case .condition, .medication: return value == 1 ? "yes" : "no"
-            case .demographic: return feature == "sex_female" ? (value == 1 ? "female" : "male") : String(format: "%.0f", value)
-            case .history:
-                switch def.derive {
-                case .stopped: return value == 1 ? "yes" : "no"
-                case .response: return String(format: "%+.1f %@", value, def.unit ?? "")
-                default: return String(format: "%.1f %@", value, def.unit ?? "")
-                }
-            }
-        }
-        if feature.hasSuffix("_missing") { return value == 1 ? "missing" : "measured" }
-        return String(format: "%g", value)
     }
 }

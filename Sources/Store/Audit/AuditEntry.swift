@@ -90,6 +90,10 @@ public enum AuditEvent: String, Codable, Sendable, CaseIterable {
     case auditExported = "audit.exported"
     case auditVerified = "audit.verified"
     case auditProved = "audit.proved"
+    /// The CDS Hooks service: started, cards served for a hook call, a request refused (bad or missing client token).
+    case serviceStarted = "cds.service.started"
+    case cardsServed = "cds.cards.served"
+    case requestRefused = "cds.request.refused"
 
     /// DICOM (http://dicom.nema.org/resources/ontology/DCM) event type code and display.
     public var dicom: (code: String, display: String) {
@@ -102,6 +106,9 @@ public enum AuditEvent: String, Codable, Sendable, CaseIterable {
         case .modelTrained, .modelActivated: return ("110100", "Application Activity")
         case .auditExported: return ("110101", "Audit Log Used")
         case .auditVerified, .auditProved: return ("110101", "Audit Log Used")
+        case .serviceStarted: return ("110100", "Application Activity")
+        case .cardsServed: return ("110110", "Patient Record")
+        case .requestRefused: return ("110113", "Security Alert")
         }
     }
 }

@@ -73,6 +73,29 @@ public struct DecisionRecord: Codable, Sendable, Equatable {
     /// The reward for the recommendation, and the rule of the documented mapping that gave it.
     public var reward: Double
     public var rewardRule: String
+    /// Where the decision came from when not the shell: the CDS Hooks service's feedback (absent
+    /// for the shell's decisions, so that their canonical JSON is what it always was).
+    public var source: Source?
+
+    /// A decision that came in as CDS Hooks feedback on a served card.
+    public struct Source: Codable, Sendable, Equatable {
+        /// `cds-hooks`.
+        public var channel: String
+        /// The trusted client (the JWT's `iss`) and the service called.
+        public var client: String
+        public var service: String
+        public var hookInstance: String
+        /// The card's uuid (also the decision's id) and when the clinician acted, as the client says.
+        public var card: String
+        public var outcomeTimestamp: String
+        public init(channel: String = "cds-hooks", client: String, service: String, hookInstance: String, card: String, outcomeTimestamp: String) {
+            self.channel = channel; self.client = client; self.service = service; self.hookInstance = hookInstance
+            self.card = card; self.outcomeTimestamp = outcomeTimestamp
+        }
+    }
+
+    /// Where the decision was made: `shell`, or the channel it came through.
+    public var via: String { source?.channel ?? "shell" }
 
     public struct ModelInput: Codable, Sendable, Equatable {
         public var visits: Int

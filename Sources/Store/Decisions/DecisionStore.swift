@@ -44,6 +44,11 @@ extension RoundsStore {
         }
     }
 
+    /// The decision with this id (for a CDS Hooks card, its uuid), if one was recorded.
+    public func decision(id: String) throws -> DecisionRecord? {
+        try pool.read { db in try String.fetchOne(db, sql: "SELECT body FROM decision WHERE id = ?", arguments: [id]).map(Self.decodeDecision) }
+    }
+
     /// Every decision, oldest first.
     public func allDecisions() throws -> [DecisionRecord] {
         try pool.read { db in try String.fetchAll(db, sql: "SELECT body FROM decision ORDER BY audit_seq").map(Self.decodeDecision) }

@@ -1,0 +1,70 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+
+/// The service on HTTP (Hummingbird): routes the CDS Hooks endpoints to `CDSHooksService`,
+/// caps request bodies, and logs nothing (no request, no patient data) outside the store.
+public struct CDSHooksServer: Sendable {
+    public let service: CDSHooksService
+    public let host: String
+    public let port: Int
+    /// The base URL clients put in their tokens' `aud` (`https://rounds.example.org`); by default
+    /// `http://` and the request's Host header.
+    public let audienceBase: String?
+
+    public init(service: CDSHooksService, host: String, port: Int, audienceBase: String? = nil) {
+        self.service = service
+        self.host = host
+        self.port = port
+        self.audienceBase = audienceBase.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+    }
+
+    /// Runs until the task is cancelled or the process gets SIGINT/SIGTERM; `onRunning` gets
+    /// the port bound (useful with port 0).
+    public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let router = Router()
+        let svc = service, base = audienceBase, limit = service.maxBodyBytes
+        @Sendable func audience(_ request: Request, _ path: String) -> String {
+            (base ?? "http://" + (request.head.authority ?? "localhost")) + path
+        }
+        @Sendable func respond(_ reply: CDSHooksService.Reply) -> Response {
+            Response(status: .init(code: reply.status), headers: [.contentType: "application/json"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: reply.body)))
+        }
+        @Sendable func body(_ request: Request) async -> Result<Data, CDSHooksError> {
+            do {
+                let buffer = try await request.body.collect(upTo: limit)
+                return .success(Data(buffer.readableBytesView))
+            } catch is NIOTooManyBytesError {
+                return .failure(.init(413, "the request body is larger than this service's limit of \(limit) bytes"))
+            } catch {
+                return .failure(.badRequest("the request body could not be read"))
+            }
+        }
+        router.get("/cds-services") { request, _ -> Response in
+            respond(await svc.discovery(authorization: request.headers[.authorization], audience: audience(request, "/cds-services")))
+        }
+        router.post("/cds-services/:id") { request, context -> Response in
+            let id = context.parameters.get("id") ?? ""
+            switch await body(request) {
+            case .failure(let e): return respond(.error(e))
+            case .success(let data):
+                return respond(await svc.call(service: id, body: data, authorization: request.headers[.authorization], audience: audience(request, "/cds-services/\(id)")))
+            }
+        }
+        router.post("/cds-services/:id/feedback") { request, context -> Response in
+            let id = context.parameters.get("id") ?? ""
+            switch await body(request) {
+            case .failure(let e): return respond(.error(e))
+            case .success(let data):
+                return respond(await svc.feedback(service: id, body: data, authorization: request.headers[.authorization], audience: audience(request, "/cds-services/\(id)/feedback")))
+            }
+        }
+        var logger = Logger(label: "rounds.cds-hooks")
+        logger.logLevel = .critical
+        let app = Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "Rounds"),
+                              onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
+        try await app.runService()
+    }
+}
