@@ -51,7 +51,7 @@ import TestSupport
         let dir = try FileManager.default.attributesOfItem(atPath: (store.path as NSString).deletingLastPathComponent)
         #expect((dir[.posixPermissions] as? Int) == 0o700)
         #expect(try store.journalMode() == "wal")
-        #expect(try store.appliedMigrations() == ["v1-patients", "v2-visit-labels", "v3-decisions-audit", "v4-model-versions"])
+        #expect(try store.appliedMigrations() == ["v1-patients", "v2-visit-labels", "v3-decisions-audit", "v4-model-versions", "v5-audit-merkle"])
     }
 
     @Test func defaultPathAndOverrides() {

@@ -12,6 +12,9 @@ struct AuditBench: Encodable {
     /// Seconds of CPU (all threads) that verifying the store took: the fairer figure on a loaded machine.
     var verifyCPUSeconds: Double
     var verifySeconds: Double
+    /// The same check entry by entry (the slow path, which names problems; how verify ran before the fast path).
+    var verifySlowSeconds: Double
+    var verifySlowCPUSeconds: Double
     var exportPerSecond: Double
     var exportMegabytes: Double
     var verifyFilePerSecond: Double
@@ -61,6 +64,11 @@ struct AuditBench: Encodable {
         let cpu0 = cpuSeconds()
         let verify = try seconds { verification = try store.verifyAudit() }
         let verifyCPU = cpuSeconds() - cpu0
+        let cpu1 = cpuSeconds()
+        var slow = AuditVerification()
+        let verifySlow = try seconds { slow = try store.verifyAudit(fastPath: false) }
+        let verifySlowCPU = cpuSeconds() - cpu1
+        guard slow.ok, slow.entries == verification.entries, slow.treeRoot == verification.treeRoot else { throw StoreError.corrupt("the slow and fast verification disagree") }
         guard verification.ok, verification.entries == n + 1, verification.decisions == 1 else { throw StoreError.corrupt("the benchmark's own log did not verify: \(verification.problems)") }
         let out = dir.appendingPathComponent("audit.jsonl").path
         var summary: AuditExportSummary?
@@ -73,7 +81,8 @@ struct AuditBench: Encodable {
         let first = try seconds { proof = try store.proveDecision(decisionID!) }
         let again = try (0..<21).map { _ in try seconds { proof = try store.proveDecision(decisionID!) } }.sorted()[10]
         guard let proof, proof.verify(with: store.signingKey.publicKey).ok else { throw StoreError.corrupt("the benchmark's proof did not verify") }
-        return AuditBench(entries: n, appendPerSecond: Double(n) / append, verifyPerSecond: Double(n) / verify, verifyCPUSeconds: verifyCPU, verifySeconds: verify, exportPerSecond: Double(n) / export,
+        return AuditBench(entries: n, appendPerSecond: Double(n) / append, verifyPerSecond: Double(n) / verify, verifyCPUSeconds: verifyCPU, verifySeconds: verify,
+                          verifySlowSeconds: verifySlow, verifySlowCPUSeconds: verifySlowCPU, exportPerSecond: Double(n) / export,
                           exportMegabytes: Double(summary?.bytes ?? 0) / 1e6, verifyFilePerSecond: Double(n) / verifyFile,
                           peakResidentMegabytes: peakRSS(), residentBeforeVerifyMegabytes: before,
                           proveFirstMilliseconds: first * 1000, proveMilliseconds: again * 1000, proofHashes: proof.path.count)
@@ -101,6 +110,7 @@ struct AuditBench: Encodable {
     func print() {
         Swift.print(String(format: "audit log, %d entries: append %.0f entries/s (batches of 10,000); verify the store %.0f entries/s (%.2f s, %.2f s of CPU)",
                            entries, appendPerSecond, verifyPerSecond, verifySeconds, verifyCPUSeconds))
+        Swift.print(String(format: "verify entry by entry (the slow path, as before the fast one): %.2f s, %.2f s of CPU", verifySlowSeconds, verifySlowCPUSeconds))
         Swift.print(String(format: "export JSONL %.0f entries/s (%.1f MB); verify the file offline %.0f entries/s", exportPerSecond, exportMegabytes, verifyFilePerSecond))
         Swift.print(String(format: "one decision's inclusion proof (%d hashes): %.2f ms signing a new checkpoint, %.2f ms under the latest (median of 21)",
                            proofHashes, proveFirstMilliseconds, proveMilliseconds))

@@ -33,6 +33,7 @@ struct CohortCommand: ParsableCommand {
 
         func run() throws {
             let ctx = try Context(global, seedDemo: false)
+            defer { try? ctx.store.writeCheckpoint(reason: "session.end") }
             let tty = isatty(STDERR_FILENO) == 1
             let seconds = try ctx.generateCohort(size: size, seed: seed) { done in
                 if tty { FileHandle.standardError.write(Data("\rgenerating… \(done)/\(size)".utf8)) }

@@ -23,7 +23,11 @@ struct ImportCommand: SessionCommand {
     var json = false
 
     /// From the system shell, importing never seeds the demo cohort first.
-    func run() throws { try run(in: Session(context: Context(global, seedDemo: false), interactive: false)) }
+    func run() throws {
+        let session = try Session(context: Context(global, seedDemo: false), interactive: false)
+        defer { try? session.store.writeCheckpoint(reason: "session.end") }
+        try run(in: session)
+    }
 
     func run(in session: Session) throws {
         let ctx = session.context

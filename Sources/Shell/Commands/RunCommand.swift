@@ -16,6 +16,7 @@ struct RunCommand: ParsableCommand {
         let script: SessionScript
         do { script = try SessionScript(path: file) } catch let e as SessionScript.ParseError { throw ValidationError(e.description) }
         let session = Session(context: try Context(global), interactive: true)
+        defer { try? session.store.writeCheckpoint(reason: "session.end") }
         let interactive = !check && isatty(STDIN_FILENO) == 1 && isatty(STDOUT_FILENO) == 1
         let loop = ShellLoop(session: session, reader: LineReader(historyPath: nil), bail: false)
         let out = session.out

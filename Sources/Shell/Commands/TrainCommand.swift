@@ -58,6 +58,7 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         let ctx = try Context(global)
+        defer { try? ctx.store.writeCheckpoint(reason: "session.end") }
         let data = try ModelData.load(ctx, seed: seed, indexOnly: indexOnly)
         let trainPatients = Set(data.train.examples.map(\.patientID)).count
         ctx.out.note("Training on \(trainPatients) patients (\(data.train.examples.count) \(data.decisionPoints ? "decision points" : "index visits")), validating on \(data.validation.examples.count), testing on \(data.test.examples.count) (synthetic cohort).")
