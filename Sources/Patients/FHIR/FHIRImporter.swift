@@ -77,11 +77,7 @@ public struct FHIRImporter: Sendable {
                     continue
                 }
                 let records = assembler.assemble(stats: &stats)
-                guard !records.isEmpty else {
-                    let cause = stats.warnings.first { $0.location.resource?.hasPrefix("Patient") ?? false || $0.message.hasPrefix("Patient") }
-                    let what = assembler.hasPatient ? "no Patient of this file could be imported" : "this file holds clinical resources but no Patient"
-                    throw ImportIssue(what + (cause.map { ": \($0.message)" } ?? ""), at: cause?.location ?? SourceLocation(file: file))
-                }
+                guard !records.isEmpty else { throw Self.noPatient(in: file, stats: stats) }
                 let counts = try write(Unit(files: [file], records: records))
                 report.patientsNew += counts.new; report.patientsUpdated += counts.updated; report.patientsUnchanged += counts.unchanged
                 report.merge(stats)

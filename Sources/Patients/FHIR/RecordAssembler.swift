@@ -127,8 +127,6 @@ struct RecordAssembler {
     /// A value as a person writes it: no trailing zeros.
     static func number(_ x: Double) -> String { String(format: "%g", x) }
 
-    /// Whether the unit holds a Patient resource (with or without a birth date).
-    var hasPatient: Bool { resources.contains { if case .patient = $0 { return true } else { return false } } }
 }
 
 /// Gathers one patient's resources, then orders them into a record.
