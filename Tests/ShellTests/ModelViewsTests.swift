@@ -23,11 +23,13 @@ import TestSupport
         #expect(try rounds.run(["import", Self.vignette()]).status == 0)
         let r = try rounds.run(["recommend", "--patient", "vig-1", "--no-demo"])
         #expect(r.status == 0, "\(r.stderr)")
+        // The option rows (rank, name, bar, probability, standing), not a notice that names an option.
+        let rows = r.stdout.split(separator: "\n").filter { $0.range(of: #"^\s*\d+  "#, options: .regularExpression) != nil }
         for name in ["SGLT2 inhibitor", "GLP-1 receptor agonist", "Thiazolidinedione", "DPP-4 inhibitor", "Sulfonylurea", "Metformin"] {
-            let line = r.stdout.split(separator: "\n").first { $0.contains(name) }
+            let line = rows.first { $0.contains(name) }
             #expect(line?.contains("CONTRAINDICATED") == true, "\(name): \(line ?? "missing")")
         }
-        #expect(r.stdout.split(separator: "\n").first { $0.contains("Basal insulin") }?.contains("indicated") == true)
+        #expect(rows.first { $0.contains("Basal insulin") }?.contains("indicated") == true)
         let json = try #require(try JSONSerialization.jsonObject(with: Data(try rounds.run(["recommend", "--patient", "vig-1", "--no-demo", "--json"]).stdout.utf8)) as? [String: Any])
         let options = try #require(json["options"] as? [[String: Any]])
         #expect(abs(options.compactMap { $0["probability"] as? Double }.reduce(0, +) - 1) < 1e-5)
