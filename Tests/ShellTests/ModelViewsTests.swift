@@ -63,6 +63,27 @@ import TestSupport
         #expect(att.stdout.contains("Weights sum to 1.0000") && att.stdout.contains("heat strip"))
     }
 
+    /// The uncertainty note follows the documented threshold, in words and in JSON, and the
+    /// shipped RETAIN model's attention view carries each visit's contribution.
+    @Test func uncertaintyIsCalledByTheThresholdAndContributionsAreShown() throws {
+        let rounds = RoundsProcess()
+        _ = try rounds.run(["cohort", "generate", "--n", "40"])
+        for i in 1...40 {
+            let id = String(format: "demo-%05d", i)
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(try rounds.run(["recommend", "--patient", id, "--json"]).stdout.utf8)) as? [String: Any])
+            let top = try #require((json["options"] as? [[String: Any]])?.first?["probability"] as? Double)
+            let threshold = try #require(json["uncertaintyThreshold"] as? Double)
+            let uncertain = try #require(json["uncertain"] as? Bool)
+            #expect(threshold == 0.5 && uncertain == (top < threshold), "\(id): top \(top)")
+            let text = try rounds.run(["recommend", "--patient", id]).stdout
+            #expect(text.contains("The model is uncertain") == uncertain, "\(id)")
+        }
+        let att = try #require(try JSONSerialization.jsonObject(with: Data(try rounds.run(["attention", "--patient", "demo-00005", "--json"]).stdout.utf8)) as? [String: Any])
+        let visits = try #require(att["visits"] as? [[String: Any]])
+        #expect(!visits.isEmpty && visits.allSatisfy { $0["contribution"] is Double })
+        #expect(try rounds.run(["attention", "--patient", "demo-00005"]).stdout.contains("CONTRIBUTION"))
+    }
+
     @Test func whatIfEditsACopyAndShowsWhatMoved() throws {
         let rounds = RoundsProcess()
         #expect(try rounds.run(["import", Self.vignette()]).status == 0)
