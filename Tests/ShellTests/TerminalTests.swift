@@ -120,6 +120,8 @@ import TestSupport
         }
         let shown = lines[(start + 1)..<end].joined(separator: "\n")
         #expect(Self.words(shown) == Self.words(piped), "screen:\n\(shown)")
+        try tmux.keys("quit", "Enter")
+        usleep(300_000)
     }
 
     /// Output taller than the terminal goes through the pager; shorter output and piped output do not.
@@ -143,7 +145,7 @@ import TestSupport
         // The same view from the system shell, on a terminal, pages too; --no-pager does not.
         try tmux.keys("quit", "Enter")
         let tmux2 = Tmux()
-        let viewer = "env ROUNDS_DB='\(rounds.db)' ROUNDS_KNOWLEDGE='\(TestSupport.knowledgeDirectory.path)' ROUNDS_PAGER='\(pager)' NO_COLOR=1 sh -c \"'\(RoundsProcess.executable.path)' patients --limit 0; '\(RoundsProcess.executable.path)' patients --limit 0 --no-pager; echo END-OF-RUN; sleep 30\""
+        let viewer = "env ROUNDS_DB='\(rounds.db)' ROUNDS_KNOWLEDGE='\(TestSupport.knowledgeDirectory.path)' ROUNDS_PAGER='\(pager)' NO_COLOR=1 sh -c \"'\(RoundsProcess.executable.path)' patients --limit 0; '\(RoundsProcess.executable.path)' patients --limit 0 --no-pager; echo END-OF-RUN; sleep 5\""
         try tmux2.run(["new-session", "-d", "-s", "s", "-x", "120", "-y", "30", viewer])
         defer { _ = try? tmux2.run(["kill-server"]) }
         let both = try tmux2.wait(for: "END-OF-RUN")
