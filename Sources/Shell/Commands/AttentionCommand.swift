@@ -20,7 +20,7 @@ struct AttentionCommand: SessionCommand {
         let a = try PatientAnalysis(session: session, selection: selection)
         try a.audit(session, .attentionShown)
         let record = a.record
-        let rows = zip(a.visits, a.attention).map { i, w in Row(visit: i + 1, date: ClinicalCalendar.dayString(record.visits[i].date), weight: w, changes: Self.changes(record, i, session.pack)) }
+        let rows = zip(a.visits, a.attention).map { i, w in Row(visit: i + 1, date: ClinicalCalendar.dayString(record.visits[i].date), weight: w, changes: FeatureText.changes(record, i, session.pack)) }
         if json { try session.out.json(rows); return }
         let out = session.out
         a.header(out, "Attention over visits")
@@ -31,23 +31,5 @@ struct AttentionCommand: SessionCommand {
                         rows: rows.map { [String($0.visit), $0.date, String(format: "%.3f", $0.weight), Bars.bar(Double($0.weight / max(maxW, 1e-9)), width: 12), $0.changes.joined(separator: "; ")] },
                         rightAligned: [0, 2]).render(width: out.width))
         out.print(out.dim(String(format: "Weights sum to %.4f over %d visits.", a.attention.reduce(0, +), a.attention.count)))
-    }
-
-    /// New diagnoses, medication starts and stops, and the model features measured at visit `i`.
-    static func changes(_ r: PatientRecord, _ i: Int, _ pack: KnowledgePack) -> [String] {
-        // What happened after the previous visit's day, up to the end of this visit's day.
-        let end = r.visits[i].date.addingTimeInterval(86400)
-        let start = i > 0 ? r.visits[i - 1].date.addingTimeInterval(86400) : .distantPast
-        func inWindow(_ d: Date) -> Bool { d > start && d <= end }
-        var out: [String] = []
-        for c in r.conditions where inWindow(c.onset) { out.append("new: " + c.display) }
-        for m in r.medications where inWindow(m.start) { out.append("started " + m.display) }
-        for m in r.medications where m.end.map(inWindow) ?? false { out.append("stopped " + m.display) }
-        for o in r.visits[i].observations {
-            if case .value(let f, let v) = pack.features.measure(o), ["hba1c", "egfr"].contains(f) {
-                out.append(String(format: "%@ %.1f", pack.features.definition(id: f)?.name ?? f, v))
-            }
-        }
-        return out
     }
 }

@@ -89,6 +89,8 @@ public enum AuditEvent: String, Codable, Sendable, CaseIterable {
     case modelActivated = "model.activated"
     case auditExported = "audit.exported"
     case auditVerified = "audit.verified"
+    /// A case report (HTML) written: a disclosure of the patient's record outside Rounds.
+    case reportMade = "report.made"
 
     /// DICOM (http://dicom.nema.org/resources/ontology/DCM) event type code and display.
     public var dicom: (code: String, display: String) {
@@ -101,6 +103,7 @@ public enum AuditEvent: String, Codable, Sendable, CaseIterable {
         case .modelTrained, .modelActivated: return ("110100", "Application Activity")
         case .auditExported: return ("110101", "Audit Log Used")
         case .auditVerified: return ("110101", "Audit Log Used")
+        case .reportMade: return ("110106", "Export")
         }
     }
 }
