@@ -50,6 +50,13 @@ enum HTML {
 
 /// The shell's formats, one place.
 enum Fmt {
+    /// A chart coordinate to one decimal, without `String(format:)` (a heat map has thousands).
+    static func coordinate(_ v: Double) -> String {
+        guard v.isFinite else { return "0" }
+        let tenths = Int((v * 10).rounded())
+        let whole = abs(tenths) / 10, frac = abs(tenths) % 10
+        return (tenths < 0 ? "-" : "") + String(whole) + (frac == 0 ? "" : "." + String(frac))
+    }
     static func percent(_ p: Float) -> String { String(format: "%.1f%%", 100 * p) }
     static func weight(_ w: Float) -> String { String(format: "%.3f", w) }
     /// Signed to five places; an exact zero reads +0.00000 whatever its sign bit (JSON drops it).

@@ -45,7 +45,8 @@ struct HeatMap {
         }
         for (r, fi) in rows.enumerated() {
             let y = top + Double(r) * Self.cellHeight
-            out += "<text class=\"feature\" x=\"\(f(Self.left - 6))\" y=\"\(f(y + 10))\" text-anchor=\"end\">\(HTML.esc(name(fi)))</text>"
+            let label = name(fi).count > 28 ? String(name(fi).prefix(27)) + "…" : name(fi)
+            out += "<text class=\"feature\" x=\"\(f(Self.left - 6))\" y=\"\(f(y + 10))\" text-anchor=\"end\"><title>\(HTML.esc(name(fi)))</title>\(HTML.esc(label))</text>"
             for t in 0..<T {
                 let v = e.attribution(t: t, f: fi)
                 let x = Self.left + Double(t) * cell
@@ -62,14 +63,15 @@ struct HeatMap {
         for i in 0..<stops {
             let x = Double(i) / Double(stops - 1) * 2 - 1
             let v = (x < 0 ? -1 : 1) * x * x * s
-            out += "<rect x=\"\(f(Self.left + Double(i) * 12))\" y=\"\(f(ly))\" width=\"12\" height=\"12\" fill=\"\(Palette.signed(v, scale: s))\" stroke=\"#999\" stroke-width=\"0.3\"/>"
+            out += "<rect x=\"\(f(Self.left + Double(i) * 20))\" y=\"\(f(ly))\" width=\"20\" height=\"12\" fill=\"\(Palette.signed(v, scale: s))\" stroke=\"#999\" stroke-width=\"0.3\"/>"
         }
-        let span = Double(stops) * 12
+        let span = Double(stops) * 20
         for (x, label) in [(0.0, "−\(String(format: "%.4f", s))"), (0.25, "−\(String(format: "%.4f", s / 4))"), (0.5, "0"), (0.75, "+\(String(format: "%.4f", s / 4))"), (1.0, "+\(String(format: "%.4f", s))")] {
             out += "<text class=\"axis\" x=\"\(f(Self.left + x * span))\" y=\"\(f(ly + 24))\" text-anchor=\"\(x == 0 ? "start" : (x == 1 ? "end" : "middle"))\">\(label)</text>"
         }
         out += "<text class=\"axis\" x=\"\(f(Self.left + span + 12))\" y=\"\(f(ly + 10))\">blue: away from \(HTML.esc(a.treatments[e.target].name)); red: toward it</text>"
-        out += "<text class=\"axis\" x=\"\(f(Self.left))\" y=\"\(f(ly + 40))\">Colour grows with the square root of the magnitude; + and − mark cells beyond a quarter of the largest. Columns are visits (numbers above), oldest left.</text>"
+        out += "<text class=\"axis\" x=\"\(f(Self.left + span + 12))\" y=\"\(f(ly + 24))\">colour grows with the square root of the magnitude</text>"
+        out += "<text class=\"axis\" x=\"\(f(Self.left))\" y=\"\(f(ly + 40))\">+ and − mark cells beyond a quarter of the largest. Columns are visits (numbers above), oldest left.</text>"
         out += "</g></svg>"
         return out
     }
@@ -117,5 +119,5 @@ struct HeatMap {
                            + (hidden.isEmpty ? "" : "<p>No cell above 1 % of the largest, not drawn: \(HTML.esc(hidden.joined(separator: ", "))).</p>"))
     }
 
-    func f(_ v: Double) -> String { String(format: "%.1f", v) }
+    func f(_ v: Double) -> String { Fmt.coordinate(v) }
 }

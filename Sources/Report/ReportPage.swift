@@ -154,7 +154,7 @@ struct ReportPage {
             return [HTML.esc(after.treatments[k].name), HTML.num("wi:before:\(id)", Fmt.percent(before.probabilities[k]), tag: "td"),
                     HTML.num("wi:after:\(id)", Fmt.percent(after.probabilities[k]), tag: "td"),
                     String(format: "%+.1f", 100 * (after.probabilities[k] - before.probabilities[k])),
-                    DistributionChart.mark(before.status(k)) + " " + HTML.esc(before.status(k).label), DistributionChart.mark(after.status(k)) + " " + HTML.esc(after.status(k).label)]
+                    Self.statusCell(before.status(k)), Self.statusCell(after.status(k))]
         }
         s += HTML.table(caption: "As recorded and in the edited copy", headers: ["Option", "As recorded", "What if", "Change (points)", "Status as recorded", "Status what if"], rows: rows, cls: "data whatif")
         s += "<ul>"
@@ -163,6 +163,11 @@ struct ReportPage {
         if before.top != after.top { s += "<li><strong>The model's first choice moves from \(HTML.esc(before.treatments[before.top].name)) to \(HTML.esc(after.treatments[after.top].name)).</strong></li>" }
         s += "<li>Strongest features behind \(HTML.esc(after.treatments[after.top].name)) in the edited copy: " + w.strongestFeatures(5).map { String(format: "%@ %+.3f", HTML.esc($0.feature), $0.attribution) }.joined(separator: ", ") + String(format: " (delta %+.1e)", w.explanation.result.delta) + ".</li>"
         return s + "</ul></section>"
+    }
+
+    /// A status in a table: its mark and word, contraindicated in bold red.
+    static func statusCell(_ s: GuidelineStatus) -> String {
+        "<td class=\"status-\(s.rawValue)\">\(DistributionChart.mark(s)) \(HTML.esc(s.label))</td>"
     }
 
     func about() -> String {

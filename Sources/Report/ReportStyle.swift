@@ -33,7 +33,7 @@ enum ReportStyle {
     table.data th, table.data td { border: 1px solid #bbb; padding: 3px 7px; text-align: left; vertical-align: top; }
     table.data td[data-check] { font-variant-numeric: tabular-nums; text-align: right; white-space: nowrap; }
     table.matrix { font-size: 10px; }
-    td.status-contraindicated { font-weight: 800; color: #a50f15; }
+    td.status-contraindicated { font-weight: 800; color: #a50f15; background: #fdecea; }
     td.pos::after { content: " ▶"; } td.neg::after { content: " ◀"; }
     details.behind { margin: 4px 0 12px; }
     details.behind > summary { cursor: pointer; color: #333; font-size: 13px; }

@@ -156,5 +156,5 @@ struct TimelineChart {
         return HTML.behind(labs + meds, summary: "The measurements and medicines behind this chart")
     }
 
-    func f(_ v: Double) -> String { String(format: "%.1f", v) }
+    func f(_ v: Double) -> String { Fmt.coordinate(v) }
 }
