@@ -26,11 +26,13 @@ let package = Package(
         .target(name: "Patients", dependencies: [.product(name: "Yams", package: "Yams")]),
         // OpenBLAS (Debian libopenblas-dev): the matrix products of the model.
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // XGBoost's C API (Debian libxgboost-dev): the gradient-boosted trees baseline of `evaluate`.
+        .systemLibrary(name: "CXGBoost", pkgConfig: "xgboost", providers: [.apt(["libxgboost-dev"])]),
         // libedit (Debian libedit-dev): line editing, history and completion for the shell.
         .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
         // The GRU-with-attention treatment model: layers with forward and backward side by side,
         // the safetensors file format of the model contract, training.
-        .target(name: "TreatmentModel", dependencies: ["Patients", "COpenBLAS", "CKernels"]),
+        .target(name: "TreatmentModel", dependencies: ["Patients", "COpenBLAS", "CKernels", "CXGBoost"]),
         // The model's elementwise kernels (gates, sigmoid, tanh, exp) in C, built for AVX-512, AVX2
         // and the baseline and chosen at run time: Swift compiles a module for one CPU target only.
         .target(name: "CKernels"),

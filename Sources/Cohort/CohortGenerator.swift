@@ -9,7 +9,7 @@ import Patients
 /// All of it is synthetic: no real person is described.
 public struct CohortGenerator: Sendable {
     /// Written into the store with the cohort, so a changed generator is visible.
-    public static let version = "rounds-cohort-1"
+    public static let version = "rounds-cohort-2"
     public static let defaultSeed: UInt64 = 20_240_601
     /// 20,000: at 5,000 the test split held 12–24 patients of each rare option, too few to
     /// learn them or to tell the model from its baselines (see the model card).
@@ -20,12 +20,17 @@ public struct CohortGenerator: Sendable {
 
     public init(seed: UInt64 = CohortGenerator.defaultSeed) { self.seed = seed }
 
+    static let noiseSalt: UInt64 = 0x6F75_7463_6F6D_6573
+
     /// The id of patient `index` (0-based): `demo-00001` onward.
     public static func patientID(_ index: Int) -> String { String(format: "demo-%05d", index + 1) }
 
     /// Generates patient `index`.
     public func patient(_ index: Int) -> GeneratedPatient {
-        var sim = HistorySimulation(rng: SplitMix(seed: seed, stream: UInt64(index)), simulator: simulator)
+        // The outcome noise comes from a second stream of its own, so that adding it left every
+        // other draw of the patient's stream where it was.
+        var sim = HistorySimulation(rng: SplitMix(seed: seed, stream: UInt64(index)), noise: SplitMix(seed: seed ^ Self.noiseSalt, stream: UInt64(index)),
+                                    simulator: simulator)
         return sim.run(id: Self.patientID(index))
     }
 }
@@ -89,11 +94,13 @@ enum CohortCodes {
 /// Walks one patient through their years of visits.
 struct HistorySimulation {
     var rng: SplitMix
+    /// The outcome noise's own stream (`LatentTraits.responseFactors`, `.unexplained`).
+    var noise: SplitMix
     let simulator: ResponseSimulator
     static let year = 365.2425 * 86400.0
     static let day = 86400.0
 
-    init(rng: SplitMix, simulator: ResponseSimulator) { self.rng = rng; self.simulator = simulator }
+    init(rng: SplitMix, noise: SplitMix, simulator: ResponseSimulator) { self.rng = rng; self.noise = noise; self.simulator = simulator }
 
     mutating func run(id: String) -> GeneratedPatient {
         let female = rng.chance(0.48)
@@ -121,7 +128,9 @@ struct HistorySimulation {
             hypoglycaemiaSusceptibility: pow(rng.uniform(), 1.5), weightGainProneness: rng.normal(),
             gastrointestinalIntolerance: rng.chance(0.15),
             progression: 0.08 + 0.16 * rng.uniform() + 0.1 * max(0, -beta),
-            egfrDecline: ckdProne ? rng.uniform(2, 5.5) : rng.uniform(0.2, 1.5))
+            egfrDecline: ckdProne ? rng.uniform(2, 5.5) : rng.uniform(0.2, 1.5),
+            responseFactors: (0..<LatentTraits.drugOptions).map { _ in exp(noise.normal(0, 0.15)) },
+            unexplained: (0..<LatentTraits.drugOptions).map { _ in noise.normal(0, 0.1) })
 
         // Baseline physiology.
         var egfr = min(max(rng.normal(100 - 0.75 * (ageFirst - 30), 12), 30), 125)

@@ -13,46 +13,60 @@ public struct ResponseSimulator: Sendable {
 
     public init() {}
 
-    /// HbA1c lowering (percentage points) of each option for an average responder at HbA1c 8 %.
-    static let efficacy: [String: Double] = [
-        "metformin": 1.1, "sglt2": 0.7, "glp1": 1.2, "dpp4": 0.7, "sulfonylurea": 1.1, "tzd": 1.0, "basal_insulin": 1.5, "no_change": 0,
+    /// HbA1c lowering (percentage points) of each option for an average responder at HbA1c 8 %:
+    /// the class's placebo-adjusted lowering as trials report it (sources in docs/cohort.md).
+    public static let efficacy: [String: Double] = [
+        "metformin": 1.1, "sglt2": 0.65, "glp1": 1.2, "dpp4": 0.65, "sulfonylurea": 1.1, "tzd": 1.0, "basal_insulin": 1.5, "no_change": 0,
+    ]
+    /// The most any patient's HbA1c falls on each option (percentage points), however
+    /// responsive and however high the HbA1c: the upper end of what trials of the class report
+    /// at high baseline HbA1c (docs/cohort.md). Insulin, titrated without a ceiling dose, is bounded highest.
+    public static let maximumLowering: [String: Double] = [
+        "metformin": 2.0, "sglt2": 1.0, "glp1": 2.0, "dpp4": 1.0, "sulfonylurea": 2.0, "tzd": 1.6, "basal_insulin": 3.0, "no_change": 0,
     ]
     /// Weight change (kg) of each option.
     static let weightChange: [String: Double] = [
         "metformin": -1, "sglt2": -2, "glp1": -4, "dpp4": 0, "sulfonylurea": 2, "tzd": 3, "basal_insulin": 3, "no_change": 0,
     ]
 
-    /// How strongly a patient responds to each option (1 = average), from the latent traits.
-    /// Shared factors make the response to one drug tell about another: insulin resistance
-    /// governs metformin and thiazolidinediones, beta-cell reserve sulfonylureas, DPP-4
-    /// inhibitors and (inversely) insulin, the incretin axis DPP-4 inhibitors and GLP-1 RAs.
+    /// How strongly a patient responds to each option (1 = average, always between 0.25 and
+    /// 1.75), from the latent traits: 1 + 0.75·tanh(z) of a linear score z, so no combination of
+    /// traits multiplies the effect without bound. Shared factors make the response to one drug
+    /// tell about another: insulin resistance governs metformin and thiazolidinediones, beta-cell
+    /// reserve sulfonylureas, DPP-4 inhibitors, metformin (less) and (inversely) insulin, the
+    /// incretin axis DPP-4 inhibitors and GLP-1 RAs.
     public func responsiveness(_ t: String, _ traits: LatentTraits) -> Double {
+        let b = traits.betaCellReserve, r = traits.insulinResistance, i = traits.incretinResponse
+        let z: Double
         switch t {
-        case "metformin": return exp(0.8 * traits.insulinResistance)
-        case "tzd": return exp(1.0 * traits.insulinResistance)
-        case "sulfonylurea": return exp(1.0 * traits.betaCellReserve)
-        case "dpp4": return exp(0.6 * traits.betaCellReserve + 0.8 * traits.incretinResponse)
-        case "glp1": return exp(0.9 * traits.incretinResponse)
-        case "basal_insulin": return exp(-0.6 * traits.betaCellReserve)
-        case "sglt2": return exp(0.3 * traits.insulinResistance)
+        case "metformin": z = 0.8 * b + 0.4 * r
+        case "tzd": z = 1.0 * r
+        case "sulfonylurea": z = 1.2 * b
+        case "dpp4": z = 0.9 * b + 0.6 * i
+        case "glp1": z = 0.8 * i
+        case "basal_insulin": z = -0.6 * b
+        case "sglt2": z = 0.3 * r
         default: return 0
         }
+        return 1 + 0.75 * tanh(z)
     }
 
-    /// Expected HbA1c lowering of starting `t` in `state`.
+    /// Expected HbA1c lowering of starting `t` in `state`: the class's lowering at 8 %, times the
+    /// patient's responsiveness and idiosyncratic factor, times the baseline effect (higher
+    /// HbA1c, more lowering), never above the class's maximum.
     public func hba1cLowering(_ t: String, _ s: PatientState, _ traits: LatentTraits) -> Double {
-        var eff = Self.efficacy[t, default: 0] * responsiveness(t, traits) * min(max((s.hba1c - 5.5) / 2.5, 0.4), 1.8)
+        var eff = Self.efficacy[t, default: 0] * responsiveness(t, traits) * traits.responseFactor(t) * min(max((s.hba1c - 5.5) / 2.5, 0.4), 1.8)
         if t == "sglt2" { eff *= s.egfr < 30 ? 0.25 : (s.egfr < 45 ? 0.5 : 1) }
         if t == "dpp4" && s.current.contains("glp1") { eff *= 0.2 }
         if t == "glp1" && s.current.contains("dpp4") { eff *= 0.8 }
-        return eff
+        return min(eff, Self.maximumLowering[t, default: 0])
     }
 
     /// Probability of a hypoglycaemic episode on `t` over the next year.
     public func hypoglycaemiaRisk(_ t: String, _ s: PatientState, _ traits: LatentTraits) -> Double {
         let old = s.age >= 65 ? 0.08 : 0, renal = s.egfr < 45 ? 0.08 : 0
         switch t {
-        case "sulfonylurea": return min(0.04 + 0.35 * traits.hypoglycaemiaSusceptibility + old + renal + (s.hypoglycaemiaHistory ? 0.1 : 0), 0.9)
+        case "sulfonylurea": return min(0.03 + 0.2 * traits.hypoglycaemiaSusceptibility + old + renal + (s.hypoglycaemiaHistory ? 0.1 : 0), 0.9)
         case "basal_insulin": return min(0.06 + 0.35 * traits.hypoglycaemiaSusceptibility + old + (s.hypoglycaemiaHistory ? 0.1 : 0), 0.9)
         case "no_change": return 0
         default: return 0.01
@@ -116,7 +130,8 @@ public struct ResponseSimulator: Sendable {
         let crr = already ? 0 : cardiorenalRiskReduction(t, s)
         let (harm, reasons) = already ? (0, []) : harm(t, s, traits)
         return SimulatedOutcome(treatment: t, hba1cChange: -lowering, hypoglycaemiaRisk: hypo, weightChangeKg: weight,
-                                cardiorenalRiskReduction: crr, harm: harm, harmReasons: reasons, alreadyTaking: already)
+                                cardiorenalRiskReduction: crr, harm: harm, harmReasons: reasons, alreadyTaking: already,
+                                unexplained: already ? 0 : traits.unexplainedUtility(t))
     }
 
     /// The utility of an outcome (higher is better). See docs/cohort.md for each term.
@@ -131,7 +146,7 @@ public struct ResponseSimulator: Sendable {
         if o.treatment != "no_change" { burden += 0.2 }
         if o.treatment == "basal_insulin" { burden += s.pregnant ? -0.5 : 0.3 }
         if o.treatment == "glp1" { burden += 0.1 }
-        return glycaemic - 2.0 * o.hypoglycaemiaRisk + weightTerm + 25 * o.cardiorenalRiskReduction - o.harm - burden
+        return glycaemic - 2.0 * o.hypoglycaemiaRisk + weightTerm + 25 * o.cardiorenalRiskReduction - o.harm - burden + o.unexplained
     }
 
     /// Utilities of every option, in `treatments` order.
@@ -179,24 +194,49 @@ public struct LatentTraits: Sendable, Equatable {
     public var progression: Double
     /// eGFR loss, mL/min/1.73 m² a year.
     public var egfrDecline: Double
+    /// Per drug option (the first seven of `ResponseSimulator.treatments`): the patient's
+    /// idiosyncratic response factor, multiplying the HbA1c lowering (1 = none; the cohort draws
+    /// exp(N(0, 0.15²))). Observed only for a drug the patient has taken.
+    public var responseFactors: [Double]
+    /// Per drug option: utility the documented terms do not explain (tolerability, what the
+    /// patient makes of the drug; the cohort draws N(0, 0.1²)). Nothing in the record shows it,
+    /// so the label is not a deterministic function of what a model can see.
+    public var unexplained: [Double]
 
-    /// Stored form (cohort_truth.traits), in declaration order.
-    public var values: [Double] {
-        [betaCellReserve, insulinResistance, incretinResponse, hypoglycaemiaSusceptibility, weightGainProneness,
-         gastrointestinalIntolerance ? 1 : 0, progression, egfrDecline]
+    static let drugOptions = 7
+
+    func responseFactor(_ t: String) -> Double {
+        guard let k = ResponseSimulator.treatments.firstIndex(of: t), k < responseFactors.count else { return 1 }
+        return responseFactors[k]
+    }
+    func unexplainedUtility(_ t: String) -> Double {
+        guard let k = ResponseSimulator.treatments.firstIndex(of: t), k < unexplained.count else { return 0 }
+        return unexplained[k]
     }
 
+    /// Stored form (cohort_truth.traits), in declaration order: 8 values, then the 7 response
+    /// factors and the 7 unexplained utilities.
+    public var values: [Double] {
+        [betaCellReserve, insulinResistance, incretinResponse, hypoglycaemiaSusceptibility, weightGainProneness,
+         gastrointestinalIntolerance ? 1 : 0, progression, egfrDecline] + responseFactors + unexplained
+    }
+
+    /// From the stored form; 8 values (a cohort stored before the noise terms) mean none.
     public init(values v: [Double]) {
-        precondition(v.count == 8, "latent traits have 8 values")
+        precondition(v.count == 8 || v.count == 8 + 2 * Self.drugOptions, "latent traits have 8 or 22 values")
         self.init(betaCellReserve: v[0], insulinResistance: v[1], incretinResponse: v[2], hypoglycaemiaSusceptibility: v[3],
-                  weightGainProneness: v[4], gastrointestinalIntolerance: v[5] != 0, progression: v[6], egfrDecline: v[7])
+                  weightGainProneness: v[4], gastrointestinalIntolerance: v[5] != 0, progression: v[6], egfrDecline: v[7],
+                  responseFactors: v.count > 8 ? Array(v[8..<15]) : [], unexplained: v.count > 8 ? Array(v[15..<22]) : [])
     }
 
     public init(betaCellReserve: Double, insulinResistance: Double, incretinResponse: Double, hypoglycaemiaSusceptibility: Double,
-                weightGainProneness: Double, gastrointestinalIntolerance: Bool, progression: Double, egfrDecline: Double) {
+                weightGainProneness: Double, gastrointestinalIntolerance: Bool, progression: Double, egfrDecline: Double,
+                responseFactors: [Double] = [], unexplained: [Double] = []) {
         self.betaCellReserve = betaCellReserve; self.insulinResistance = insulinResistance; self.incretinResponse = incretinResponse
         self.hypoglycaemiaSusceptibility = hypoglycaemiaSusceptibility; self.weightGainProneness = weightGainProneness
         self.gastrointestinalIntolerance = gastrointestinalIntolerance; self.progression = progression; self.egfrDecline = egfrDecline
+        self.responseFactors = responseFactors.isEmpty ? [Double](repeating: 1, count: Self.drugOptions) : responseFactors
+        self.unexplained = unexplained.isEmpty ? [Double](repeating: 0, count: Self.drugOptions) : unexplained
     }
 }
 
@@ -212,4 +252,6 @@ public struct SimulatedOutcome: Sendable, Equatable {
     public var harm: Double
     public var harmReasons: [String]
     public var alreadyTaking: Bool
+    /// The patient's unexplained utility of the drug (`LatentTraits.unexplained`), 0 for no change.
+    public var unexplained: Double = 0
 }

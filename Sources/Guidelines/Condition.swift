@@ -106,8 +106,8 @@ public struct ConditionParser {
             }
         }
         func measured(_ t: Token) throws -> FeatureDefinition {
-            guard let def = pack.features.definition(id: t.text), def.kind == .lab || def.kind == .vital else {
-                let known = pack.features.measured.map(\.id)
+            guard let def = pack.features.definition(id: t.text) ?? pack.context.labs.definition(id: t.text), def.kind == .lab || def.kind == .vital else {
+                let known = pack.features.measured.map(\.id) + pack.context.labs.definitions.map(\.id)
                 throw ConditionError(message: "unknown value '\(t.text)'" + (nearest(t.text, known).map { " (did you mean '\($0)'?)" } ?? ""), column: t.column)
             }
             return def
@@ -123,14 +123,14 @@ public struct ConditionParser {
             case "female": return .female
             case "has":
                 let c = try next()
-                guard pack.features.definition(id: c.text)?.kind == .condition else {
-                    throw ConditionError(message: "unknown condition '\(c.text)'" + (nearest(c.text, pack.features.conditions.map(\.id)).map { " (did you mean '\($0)'?)" } ?? ""), column: c.column)
+                guard pack.features.definition(id: c.text)?.kind == .condition || pack.context.condition(id: c.text) != nil else {
+                    throw ConditionError(message: "unknown condition '\(c.text)'" + (nearest(c.text, pack.features.conditions.map(\.id) + pack.context.conditions.map(\.id)).map { " (did you mean '\($0)'?)" } ?? ""), column: c.column)
                 }
                 return .has(c.text)
             case "taking":
                 let c = try next()
-                guard pack.treatments.option(id: c.text) != nil, c.text != "no_change" else {
-                    throw ConditionError(message: "unknown treatment '\(c.text)'" + (nearest(c.text, pack.treatments.ids).map { " (did you mean '\($0)'?)" } ?? ""), column: c.column)
+                guard (pack.treatments.option(id: c.text) != nil && c.text != "no_change") || pack.context.therapies.option(id: c.text) != nil else {
+                    throw ConditionError(message: "unknown treatment '\(c.text)'" + (nearest(c.text, pack.treatments.ids + pack.context.therapies.ids).map { " (did you mean '\($0)'?)" } ?? ""), column: c.column)
                 }
                 return .taking(c.text)
             case "known":

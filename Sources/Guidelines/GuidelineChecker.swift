@@ -9,11 +9,22 @@ public struct GuidelineChecker: Sendable {
     public struct Report: Sendable, Codable {
         public var indexDate: String
         public var findings: [Finding]
-        /// Each treatment's worst standing, in the pack's order.
+        /// Each treatment's worst finding (the status decisions have recorded since v1; a
+        /// fired deintensification counts as a caution). `standings` is what the screen shows.
         public var statuses: [String: GuidelineStatus]
+        /// Each treatment's strongest indication beside its strongest caution or
+        /// contraindication, whether it is taken, and whether a rule asks to deintensify it.
+        public var standings: [String: Standing]
 
         /// The ids of the rules that fired (not those undecidable for missing facts).
         public var firedRules: [String] { findings.filter { $0.status == .fired }.map(\.rule) }
+
+        public func standing(_ treatment: String) -> Standing { standings[treatment] ?? Standing() }
+
+        /// The fired deintensification findings: drugs taken that a rule asks to reduce or stop.
+        public var deintensifications: [Finding] {
+            findings.filter { f in f.kind == .deintensification && f.status == .fired && f.treatments.contains { standings[$0]?.deintensify == f.rule } }
+        }
     }
 
     public func check(_ facts: PatientFacts) -> Report {
@@ -47,19 +58,24 @@ public struct GuidelineChecker: Sendable {
                 let this: GuidelineStatus
                 switch (f.status, f.kind) {
                 case (.unknown, .indication): this = .neutral      // an indication that cannot be decided takes nothing away
+                case (.unknown, .deintensification): this = .neutral
                 case (.unknown, _): this = .recheck
                 case (.fired, _) where f.aboutMissingData: this = .recheck
                 case (.fired, .contraindication): this = f.severity == .critical ? .contraindicated : .caution
                 case (.fired, .caution): this = .caution
                 case (.fired, .indication): this = .indicated
                 case (.fired, .monitoring): this = f.severity == .info ? .neutral : .caution
+                case (.fired, .deintensification): this = facts.taking.contains(t) ? .caution : .neutral
                 }
                 s = min(s, this)
             }
             statuses[t] = s
         }
+        let standings = Dictionary(uniqueKeysWithValues: pack.treatments.ids.map { t in
+            (t, Standing.of(t, findings: findings, taking: facts.taking.contains(t)))
+        })
         findings.sort { ($0.severity, $0.status == .fired ? 1 : 0) > ($1.severity, $1.status == .fired ? 1 : 0) }
-        return Report(indexDate: ClinicalCalendar.dayString(facts.indexDate), findings: findings, statuses: statuses)
+        return Report(indexDate: ClinicalCalendar.dayString(facts.indexDate), findings: findings, statuses: statuses, standings: standings)
     }
 
     /// Fills `{feature}` (value and unit), `{feature.date}`, `{age}` in a message.

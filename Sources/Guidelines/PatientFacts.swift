@@ -9,37 +9,49 @@ public struct PatientFacts: Sendable {
     public var sex: Sex
     /// Every measured value up to the index visit, newest last, per feature.
     public var values: [String: [KnownValue]]
-    /// Condition features holding at the index visit (coded or derived).
+    /// Condition features holding at the index visit (coded or derived), and context conditions.
     public var conditions: Set<String>
-    /// Treatment options being taken; `basal_insulin` includes any insulin.
+    /// Treatment options being taken (`basal_insulin` includes any insulin), and context drug classes.
     public var taking: Set<String>
 
     public init(record r: PatientRecord, visit index: Int? = nil, pack: KnowledgePack) {
         let i = index ?? max(r.visits.count - 1, 0)
         let date = r.visits.indices.contains(i) ? r.visits[i].date : (r.deceasedAt ?? r.birthDate)
+        self.init(record: r, asOf: date, pack: pack)
+    }
+
+    /// The facts as of a review date (`ReviewPoint.date`), which need not be a visit: values
+    /// taken up to the end of that day, conditions and medications active at it. Besides the
+    /// model's features: the context conditions (`has type2_diabetes`), labs (`hdl < 40`) and
+    /// drug classes (`taking ace_inhibitor`) of `Knowledge/context.yaml`.
+    public init(record r: PatientRecord, asOf date: Date, pack: KnowledgePack) {
         indexDate = date
         age = r.age(at: date)
         sex = r.sex
+        let cutoff = ClinicalCalendar.endOfDay(date)
         var values: [String: [KnownValue]] = [:]
-        for v in r.visits.prefix(i + 1) {
-            for o in v.observations where o.time <= date.addingTimeInterval(86400) {
+        for v in r.visits where v.date <= cutoff {
+            for o in v.observations where o.time <= cutoff {
                 if case .value(let f, let value) = pack.features.measure(o) { values[f, default: []].append(KnownValue(feature: f, value: value, time: o.time)) }
+                else if case .value(let f, let value) = pack.context.labs.measure(o) { values[f, default: []].append(KnownValue(feature: f, value: value, time: o.time)) }
             }
         }
         self.values = values.mapValues { $0.sorted { $0.time < $1.time } }
-        let extractor = FeatureExtractor(pack: pack)
-        conditions = r.visits.indices.contains(i) ? Set(extractor.conditionFeatures(for: r, asOf: i)) : []
+        var conditions = Set(FeatureExtractor(pack: pack).conditionFeatures(for: r, at: date))
+        for c in pack.context.conditions(of: r, at: date) { conditions.insert(c.condition.id) }
+        self.conditions = conditions
         var taking = Set<String>()
         for m in r.activeMedications(at: date) {
             if let map = pack.treatments.map(code: m.code, display: m.display) { taking.insert(map.treatment) }
         }
+        for t in pack.context.therapies(of: r, at: date) { taking.insert(t.therapy.id) }
         self.taking = taking
     }
 
     /// The latest value of `feature` within `days` before the index date (the feature's own
     /// carry-forward window when `days` is nil).
     public func latest(_ feature: String, withinDays days: Double?, pack: KnowledgePack) -> KnownValue? {
-        let window = (days ?? pack.features.definition(id: feature)?.carryForwardDays ?? 365) * 86400
+        let window = (days ?? (pack.features.definition(id: feature) ?? pack.context.labs.definition(id: feature))?.carryForwardDays ?? 365) * 86400
         guard let last = values[feature]?.last, indexDate.timeIntervalSince(last.time) <= window else { return nil }
         return last
     }

@@ -5,31 +5,42 @@ import Patients
 /// is about, how urgent (the CDS Hooks card indicators), which treatments it speaks to, when it
 /// fires, what it says (with the patient's values filled in), and where it comes from.
 public struct Rule: Sendable {
-    public enum Kind: String, Sendable, Codable { case indication, contraindication, caution, monitoring }
+    /// `deintensification` asks to reduce or stop a drug the patient takes (a sulfonylurea or
+    /// insulin after hypoglycaemia): no model option says so, so the checks must.
+    public enum Kind: String, Sendable, Codable, CaseIterable { case indication, contraindication, caution, monitoring, deintensification }
     public enum Severity: String, Sendable, Codable, Comparable {
         case info, warning, critical
         public static func < (a: Severity, b: Severity) -> Bool { order(a) < order(b) }
         static func order(_ s: Severity) -> Int { s == .info ? 0 : (s == .warning ? 1 : 2) }
     }
 
+    /// Where a rule comes from, as published: the document and its section always; the
+    /// recommendation number (and its grade) only where it was read in the source or a named
+    /// secondary source (`checkedIn`), so no citation carries a number nobody checked.
     public struct Reference: Sendable, Codable, Equatable {
         public var organization: String
         public var document: String
         public var edition: String?
-        public var section: String?
-        /// The recommendation number, when the source numbers it.
+        public var section: String
+        /// The recommendation or practice-point number as the source numbers it.
         public var recommendation: String?
         public var grade: String?
         public var url: String?
-        /// False where the number or wording could not be checked against the source text.
-        public var verified: Bool
+        /// Where the recommendation number and grade were read (required with a number).
+        public var checkedIn: String?
         public var note: String?
+
+        public init(organization: String, document: String, edition: String? = nil, section: String, recommendation: String? = nil,
+                    grade: String? = nil, url: String? = nil, checkedIn: String? = nil, note: String? = nil) {
+            self.organization = organization; self.document = document; self.edition = edition; self.section = section
+            self.recommendation = recommendation; self.grade = grade; self.url = url; self.checkedIn = checkedIn; self.note = note
+        }
 
         public var citation: String {
             var s = organization + " " + document
             if let e = edition { s += " (\(e))" }
-            if let sec = section { s += ", \(sec)" }
-            if let r = recommendation { s += ", rec. \(r)" + (verified ? "" : " [number unverified]") }
+            s += ", \(section)"
+            if let r = recommendation { s += (r.lowercased().hasPrefix("practice point") ? ", " : ", rec. ") + r }
             if let g = grade { s += ", grade \(g)" }
             return s
         }

@@ -71,7 +71,7 @@ public struct RuleBook: Sendable {
             guard let rid = string("id"), let title = string("title"), let kindText = string("kind"), let severityText = string("severity"),
                   let whenText = string("when"), let message = string("message") else { continue }
             _ = rid
-            guard let kind = Rule.Kind(rawValue: kindText) else { fail("kind '\(kindText)' is not indication, contraindication, caution or monitoring", at: m["kind"]); continue }
+            guard let kind = Rule.Kind(rawValue: kindText) else { fail("kind '\(kindText)' is not \(Rule.Kind.allCases.map(\.rawValue).joined(separator: ", "))", at: m["kind"]); continue }
             guard let severity = Rule.Severity(rawValue: severityText) else { fail("severity '\(severityText)' is not info, warning or critical", at: m["severity"]); continue }
             let applies = m["applies_to"]?.sequence?.compactMap(\.string) ?? []
             if applies.isEmpty { fail("'applies_to' must list treatments", at: m["applies_to"]) }
@@ -83,12 +83,10 @@ public struct RuleBook: Sendable {
             if let contradiction = Lint.unreachable(when) { fail("when can never hold: \(contradiction)", at: m["when"]) }
             var references: [Rule.Reference] = []
             for r in m["references"]?.sequence ?? [] {
-                guard let rm = r.mapping, let org = rm["organization"]?.string, let doc = rm["document"]?.string else {
-                    fail("a reference needs 'organization' and 'document'", at: r); continue
+                switch Lint.reference(r) {
+                case .success(let ref): references.append(ref)
+                case .failure(let why): fail(why.message, at: r)
                 }
-                references.append(Rule.Reference(organization: org, document: doc, edition: rm["edition"]?.string, section: rm["section"]?.string,
-                                                 recommendation: rm["recommendation"]?.string, grade: rm["grade"]?.string, url: rm["url"]?.string,
-                                                 verified: rm["verified"]?.bool ?? false, note: rm["note"]?.string))
             }
             if references.isEmpty { fail("missing 'references': every rule cites its source", at: node) }
             rules.append(Rule(id: rid, title: title, kind: kind, severity: severity, appliesTo: applies, whenText: whenText, when: when,
@@ -105,8 +103,57 @@ public struct RuleBook: Sendable {
     }
 }
 
-/// Checks the knowledge base beyond parsing: conditions that can never hold.
+/// Checks the knowledge base beyond parsing: conditions that can never hold, and references
+/// that do not say where they come from as published.
 enum Lint {
+    struct ReferenceProblem: Error { var message: String }
+
+    static let referenceKeys: Set<String> = ["organization", "document", "edition", "section", "recommendation", "grade", "url", "checked_in", "note"]
+
+    /// A reference as the rule files write it: organization, document and section always; a
+    /// recommendation number, and a grade with it, only with `checked_in` saying where the
+    /// number was read. No field may carry a placeholder ("unverified", "6.x", "TBD").
+    static func reference(_ node: Node) -> Result<Rule.Reference, ReferenceProblem> {
+        guard let m = node.mapping else { return .failure(.init(message: "a reference must be a mapping (organization, document, section, …)")) }
+        var fields: [String: String] = [:]
+        for (k, v) in m {
+            guard let key = k.string else { continue }
+            guard referenceKeys.contains(key) else {
+                let hint = key == "verified" ? " (a number is checked by naming where it was read: checked_in)" : ""
+                return .failure(.init(message: "reference: unknown field '\(key)'\(hint); fields are \(referenceKeys.sorted().joined(separator: ", "))"))
+            }
+            guard let text = v.string?.trimmingCharacters(in: .whitespaces), !text.isEmpty else {
+                return .failure(.init(message: "reference: '\(key)' must be non-empty text"))
+            }
+            if let placeholder = placeholder(in: text) { return .failure(.init(message: "reference: '\(key)' holds a placeholder (\(placeholder)): cite what was checked, or leave the number out")) }
+            fields[key] = text
+        }
+        for key in ["organization", "document", "section"] where fields[key] == nil {
+            return .failure(.init(message: "reference: missing '\(key)' (every reference names organization, document and section as published)"))
+        }
+        if fields["recommendation"] != nil && fields["checked_in"] == nil {
+            return .failure(.init(message: "reference: recommendation \(fields["recommendation"]!) without 'checked_in': say where the number was read, or leave it out"))
+        }
+        if fields["grade"] != nil && fields["recommendation"] == nil {
+            return .failure(.init(message: "reference: a grade belongs to a recommendation number; give the checked number or drop the grade"))
+        }
+        if fields["checked_in"] != nil && fields["recommendation"] == nil {
+            return .failure(.init(message: "reference: 'checked_in' without a recommendation number"))
+        }
+        return .success(Rule.Reference(organization: fields["organization"]!, document: fields["document"]!, edition: fields["edition"],
+                                       section: fields["section"]!, recommendation: fields["recommendation"], grade: fields["grade"],
+                                       url: fields["url"], checkedIn: fields["checked_in"], note: fields["note"]))
+    }
+
+    /// A placeholder in citation text: "unverified", "TBD", "TODO", "?", or a number with an
+    /// `x` for digits ("6.x", "9.1x").
+    static func placeholder(in text: String) -> String? {
+        let lower = text.lowercased()
+        for word in ["unverified", "not verified", "tbd", "todo", "fixme", "[number", "??"] where lower.contains(word) { return "'\(word)'" }
+        if let r = lower.range(of: #"\b\d+(\.\d+)*\.x\b|\b\d+\.\d*x\b"#, options: .regularExpression) { return "'\(lower[r])'" }
+        return nil
+    }
+
     /// A reason when the conjunction at the top of a condition asks one value for bounds that
     /// cannot both hold (`egfr < 20 and egfr > 30`).
     static func unreachable(_ c: Condition) -> String? {

@@ -59,8 +59,8 @@ public struct Learner: Sendable {
 
     /// Learns a candidate from `decisions`, evaluates it and the current model on the held-out
     /// decisions and on the supervised test split, and says whether it may replace the current.
-    public func run(current: GRUAttention, decisions all: [LoggedDecision], treatments: [String], test: Dataset,
-                    truePropensity: ((LoggedDecision) -> Double)? = nil) throws -> (candidate: GRUAttention, report: Report) {
+    public func run(current: TreatmentNetwork, decisions all: [LoggedDecision], treatments: [String], test: Dataset,
+                    truePropensity: ((LoggedDecision) -> Double)? = nil) throws -> (candidate: TreatmentNetwork, report: Report) {
         let patients = Set(all.map(\.patient)).count
         let (learn, held) = DecisionSplit.split(all, heldOut: settings.heldOut)
         guard learn.count >= settings.minimumDecisions, patients >= settings.minimumPatients, !held.isEmpty else {
@@ -74,7 +74,7 @@ public struct Learner: Sendable {
         // Off-policy values on the held-out decisions' samples, propensities as in learning.
         let rewards = RewardModel(samples: learnSamples, treatments: K)
         let heldSamples = LoggedAction.samples(held, behaviour: behaviour)
-        func samples(_ m: GRUAttention) -> [OffPolicySample] {
+        func samples(_ m: TreatmentNetwork) -> [OffPolicySample] {
             let ps = PolicyLearner.distributions(m, held)
             return heldSamples.map { s in
                 OffPolicySample(action: s.action, reward: s.reward, propensity: s.propensity, target: ps[s.decision].map(Double.init), predicted: rewards.perAction)
@@ -93,13 +93,13 @@ public struct Learner: Sendable {
         let unsupported = (0..<K).filter { !chosenActions.contains($0) && candidateMass[$0] > 0.01 }.map { treatments[$0] }
 
         // Supervised metrics on the cohort's test split.
-        func macroF1(_ m: GRUAttention) -> Double {
+        func macroF1(_ m: TreatmentNetwork) -> Double {
             guard !test.examples.isEmpty else { return .nan }
             let predicted = test.examples.map { Metrics.argmax(ModelRecommender(model: m).probabilities($0)) }
             return Metrics.macroF1(predicted, test.labels, K: K)
         }
         // Probability on contraindicated treatments, over every logged context.
-        func contraindicatedMass(_ m: GRUAttention) -> Double {
+        func contraindicatedMass(_ m: TreatmentNetwork) -> Double {
             let ps = PolicyLearner.distributions(m, all)
             return zip(all, ps).map { d, p in d.contraindicated.map { Double(p[$0]) }.reduce(0, +) }.reduce(0, +) / Double(all.count)
         }

@@ -42,7 +42,7 @@ public struct PolicyLearner: Sendable {
     public init(config: Config = Config()) { self.config = config }
 
     /// Returns the candidate and the epochs it went through.
-    public func improve(_ model: GRUAttention, decisions: [LoggedDecision], samples: [LoggedAction]) -> (model: GRUAttention, steps: [Step]) {
+    public func improve(_ model: TreatmentNetwork, decisions: [LoggedDecision], samples: [LoggedAction]) -> (model: TreatmentNetwork, steps: [Step]) {
         guard !decisions.isEmpty, !samples.isEmpty else { return (model, []) }
         let F = model.shape.features, K = model.shape.treatments
         let reference = Self.distributions(model, decisions)
@@ -91,7 +91,7 @@ public struct PolicyLearner: Sendable {
     }
 
     /// The model's distribution for each decision's input.
-    public static func distributions(_ model: GRUAttention, _ decisions: [LoggedDecision]) -> [[Float]] {
+    public static func distributions(_ model: TreatmentNetwork, _ decisions: [LoggedDecision]) -> [[Float]] {
         var out: [[Float]] = []
         out.reserveCapacity(decisions.count)
         for start in stride(from: 0, to: decisions.count, by: 64) {

@@ -44,14 +44,16 @@ public struct CaseReport: @unchecked Sendable {
     public let modelTrainingCohort: String?
     private let pseudonymizer: Pseudonymizer?
 
-    public init(workspace: Workspace, reviewer: Reviewer, record: PatientRecord, index: Int, options: Options = Options()) throws {
+    /// The report of `record` as of `review` (see `ReviewPoint`: the last encounter unless the
+    /// reader chose a visit or a date), as `reviewer` makes it.
+    public init(workspace: Workspace, reviewer: Reviewer, record: PatientRecord, review: ReviewPoint, options: Options = Options()) throws {
         self.options = options
-        analysis = try PatientAnalysis(workspace: workspace, record: record, index: index)
+        analysis = try PatientAnalysis(workspace: workspace, record: record, review: review)
         explanation = Explanation(analysis)
-        whatIf = options.whatIf.isEmpty ? nil : try WhatIf(workspace: workspace, record: record, index: index, changes: options.whatIf)
+        whatIf = options.whatIf.isEmpty ? nil : try WhatIf(workspace: workspace, record: record, review: review, changes: options.whatIf)
         do { decisions = try workspace.store.decisions(patient: record.id) } catch { throw ReviewError("cannot read \(record.id)'s decisions: \(error)") }
         pack = workspace.pack
-        timeline = ReportTimeline(record: record, through: index, pack: workspace.pack)
+        timeline = ReportTimeline(record: record, review: review, pack: workspace.pack)
         knowledgeSha256 = workspace.knowledgeSha256
         modelTrainingData = analysis.model.file.extra["data"]
         modelTrainingCohort = analysis.model.file.extra["training_cohort"]
@@ -73,7 +75,8 @@ public struct CaseReport: @unchecked Sendable {
 
     public var record: PatientRecord { analysis.record }
     public var synthetic: Bool { record.origin == .synthetic }
-    public var age: Int { record.age(at: record.visits[analysis.index].date) }
+    /// Age on the review date.
+    public var age: Int { record.age(at: analysis.review.date) }
 
     /// An id or a free text as the page may show it: pseudonymized when asked.
     public func shown(_ text: String) -> String { pseudonymizer?.scrub(text) ?? text }

@@ -47,26 +47,50 @@ struct ReportPage {
         item("Patient", "<span data-check=\"patient\">\(HTML.esc(report.patientLabel))</span>" + (report.options.pseudonymize ? " <small>(HMAC-SHA256 pseudonym under this site's key)</small>" : ""))
         item("Age", HTML.num("age", String(report.age)) + " at the index visit")
         item("Sex", HTML.esc(r.sex.rawValue))
-        item("Index visit", "visit \(HTML.num("visit", String(a.index + 1))) of \(HTML.num("visits", String(r.visits.count))), \(HTML.num("index_date", a.indexDate))")
+        item("Reviewed as of", "\(HTML.num("index_date", a.indexDate)) (\(HTML.esc(a.review.basis.rawValue))); the model's last visit: \(HTML.num("visit", String(a.index + 1))) of \(HTML.num("visits", String(r.visits.count))), \(HTML.esc(a.visitDate))")
+        if let d = r.deceasedAt { item("Died", HTML.esc(ClinicalCalendar.dayString(d))) }
         item("Data", report.synthetic ? "<strong data-check=\"origin\">synthetic</strong> (demo cohort)" : "<span data-check=\"origin\">imported</span> (real record)")
         item("Model", HTML.esc(a.model.label) + "<br><code class=\"hash\" data-check=\"model_sha256\">\(a.model.sha256)</code>")
         item("Knowledge pack", "<code class=\"hash\" data-check=\"knowledge_sha256\">\(report.knowledgeSha256)</code>")
         item("Made", "\(HTML.esc(ClinicalCalendar.instantString(report.options.madeAt))) by \(HTML.esc(report.madeBy))")
-        s += "</dl></header>"
+        s += "</dl>" + notices() + "</header>"
+        return s
+    }
+
+    /// What every model view says first: outside the model's population, inputs outside its
+    /// training range, an uncertain model, deintensifications no option expresses.
+    func notices() -> String {
+        var s = ""
+        if !a.outsidePopulation.isEmpty {
+            s += "<div class=\"alarm\" role=\"alert\" id=\"population\"><p><strong>⚠ Outside the model's population</strong> (the model is for \(HTML.esc(a.population))): the model's distribution does not apply to this patient. The record and the guideline checks still apply.</p><ul>"
+                + a.outsidePopulation.map { "<li>\(HTML.esc($0))</li>" }.joined() + "</ul></div>"
+        }
+        if report.record.origin != .synthetic {
+            if a.model.file.trainingRange == nil { s += "<p class=\"note\">This model file stores no training ranges, so inputs outside them cannot be named.</p>" }
+            else if a.outsideTraining.isEmpty { s += "<p class=\"note\">Every input lies within the range the model was trained on.</p>" }
+            else { s += "<div class=\"caution\"><p>Inputs outside the range the model was trained on (\(a.outsideTraining.count)):</p><ul>" + a.outsideTraining.map { "<li>\(HTML.esc($0.text))</li>" }.joined() + "</ul></div>" }
+        }
         return s
     }
 
     func distribution() -> String {
         let chart = DistributionChart(report: report)
-        var s = "<section id=\"distribution\"><h2>Recommendation and guideline status</h2>"
-        s += "<p>The model's probability for each option, most probable first, beside the option's standing under the guideline rules (✖ contraindicated, ! caution or recheck, ✓ indicated, · no rule).</p>"
+        var s = "<section id=\"distribution\"><h2>Recommendation and guideline standing</h2>"
+        s += "<p>The model's probability for each option, most probable first, beside the option's standing under the guideline rules: its strongest indication beside its strongest caution (✖ contraindicated, ! caution or recheck data, ✓ indicated, ● already taking, · no rule).</p>"
         s += topWarning(a)
+        if a.uncertain {
+            s += "<p class=\"caution\">The model is uncertain: its top option, \(HTML.esc(a.treatments[a.top].name)), has \(Fmt.percent(a.probabilities[a.top])), below the \(String(format: "%.0f%%", 100 * PatientAnalysis.uncertainBelow)) at which Rounds calls it confident. Weigh the options on their merits.</p>"
+        }
+        for f in a.guidelines.deintensifications {
+            let names = f.treatments.compactMap { t in a.treatments.first { $0.id == t }?.name }.joined(separator: ", ")
+            s += "<p class=\"caution\">↓ Deintensify \(HTML.esc(names)) (not a model option): \(HTML.esc(f.message)) · rule <code>\(HTML.esc(f.rule))</code></p>"
+        }
         s += "<figure>" + chart.svg() + "</figure>" + HTML.behind(chart.table())
         return s + "</section>"
     }
 
     func topWarning(_ a: PatientAnalysis) -> String {
-        guard a.status(a.top) == .contraindicated else { return "" }
+        guard a.standing(a.top).contraindicated else { return "" }
         return "<p class=\"alarm\" role=\"alert\"><strong>⚠ The model's top choice, \(HTML.esc(a.treatments[a.top].name)), is CONTRAINDICATED:</strong> "
             + a.contraindications(a.top).map { HTML.esc($0.message) }.joined(separator: " ") + "</p>"
     }
@@ -96,7 +120,7 @@ struct ReportPage {
         let h = HeatMap(report: report)
         let target = HTML.esc(a.treatments[report.explanation.target].name)
         var s = "<section id=\"explanation\"><h2>What drove the model toward \(target)</h2>"
-        s += "<p>Integrated gradients (as Captum computes them) of the probability of \(target), the model's first choice, over every feature at every visit the model saw: red cells pushed toward it, blue away. Guideline status of \(target): \(HTML.esc(a.status(report.explanation.target).label)).</p>"
+        s += "<p>Integrated gradients (as Captum computes them) of the probability of \(target), the model's first choice, over every feature at every visit the model saw: red cells pushed toward it, blue away. Guideline standing of \(target): \(HTML.esc(a.standing(report.explanation.target).label)).</p>"
         s += h.completeness()
         s += "<figure>" + h.svg() + "</figure>" + h.matrixTable()
         s += h.strongestTable() + h.featureTotalsTable()
@@ -154,9 +178,9 @@ struct ReportPage {
             return [HTML.esc(after.treatments[k].name), HTML.num("wi:before:\(id)", Fmt.percent(before.probabilities[k]), tag: "td"),
                     HTML.num("wi:after:\(id)", Fmt.percent(after.probabilities[k]), tag: "td"),
                     String(format: "%+.1f", 100 * (after.probabilities[k] - before.probabilities[k])),
-                    Self.statusCell(before.status(k)), Self.statusCell(after.status(k))]
+                    Self.statusCell(before.standing(k)), Self.statusCell(after.standing(k))]
         }
-        s += HTML.table(caption: "As recorded and in the edited copy", headers: ["Option", "As recorded", "What if", "Change (points)", "Status as recorded", "Status what if"], rows: rows, cls: "data whatif")
+        s += HTML.table(caption: "As recorded and in the edited copy", headers: ["Option", "As recorded", "What if", "Change (points)", "Guidelines as recorded", "Guidelines what if"], rows: rows, cls: "data whatif")
         s += "<ul>"
         for f in w.nowFiring { s += "<li>Now fires: <code>\(HTML.esc(f.rule))</code>: \(HTML.esc(f.message))</li>" }
         for f in w.noLongerFiring { s += "<li>No longer fires: <code>\(HTML.esc(f.rule))</code></li>" }
@@ -165,9 +189,9 @@ struct ReportPage {
         return s + "</ul></section>"
     }
 
-    /// A status in a table: its mark and word, contraindicated in bold red.
-    static func statusCell(_ s: GuidelineStatus) -> String {
-        "<td class=\"status-\(s.rawValue)\">\(DistributionChart.mark(s)) \(HTML.esc(s.label))</td>"
+    /// A standing in a table: its mark and words, contraindicated in bold red.
+    static func statusCell(_ s: Standing) -> String {
+        "<td class=\"status-\(DistributionChart.cls(s))\">\(DistributionChart.mark(s)) \(HTML.esc(s.label))</td>"
     }
 
     func about() -> String {
@@ -175,7 +199,7 @@ struct ReportPage {
         s += "<li><strong>Decision support only.</strong> The model ranks options for a clinician to weigh beside the guidelines; it never decides, and it has not been validated on real patients.</li>"
         if report.synthetic { s += "<li><strong>This is a synthetic patient</strong>, generated by Rounds' documented simulator (docs/cohort.md): no real person is described.</li>" }
         else { s += "<li>This is an imported record. The model was trained on synthetic patients: how well it carries over to real ones is unknown.</li>" }
-        s += "<li>The model's training population: \(HTML.esc(report.modelTrainingData ?? "not stated in the model file"))\(report.modelTrainingCohort.map { ", cohort \(HTML.esc($0))" } ?? "") (model \(HTML.esc(a.model.label))).</li>"
+        s += "<li>The model is for \(HTML.esc(a.population)). It was trained on \(HTML.esc(report.modelTrainingData ?? a.notice.modelTrainedOn))\(report.modelTrainingCohort.map { ", cohort \(HTML.esc($0))" } ?? "") (model \(HTML.esc(a.model.label))).\(a.outsidePopulation.isEmpty ? "" : " <strong>This patient is outside that population.</strong>")</li>"
         s += "<li>Attention shows which visits the model looked at, not why; integrated gradients attribute the probability of one option to the inputs relative to an average patient, and the completeness delta says how exactly.</li>"
         s += "<li>Guideline rules cite document, section and recommendation number as published; a number that could not be checked is marked unverified.</li>"
         if report.options.pseudonymize { s += "<li>Pseudonymized: the patient's and clinicians' ids are replaced by this site's HMAC-SHA256 pseudonyms and the name is left out; dates and clinical values are kept.</li>" }

@@ -22,10 +22,12 @@ enum ReportStyle {
     svg text.panel-title, svg text.lane-title, svg text.option-name { font-weight: 700; }
     svg text.empty { font-style: italic; fill: #555; }
     svg text.status-contraindicated { font-weight: 800; fill: #a50f15; }
-    svg text.status-caution, svg text.status-recheck { font-weight: 700; fill: #7a4a00; }
+    svg text.status-caution { font-weight: 700; fill: #7a4a00; }
     svg text.sign { font-size: 10px; font-weight: 700; }
     svg text.feature { font-size: 10.5px; }
     .alarm { border: 3px solid #a50f15; background: #fdecea; padding: 8px 12px; }
+    .caution { border-left: 5px solid #7a4a00; background: #fff6e5; padding: 6px 12px; }
+    .note { color: #333; font-size: 14px; }
     .warn { color: #7a4a00; }
     .flag { color: #a50f15; }
     table.data { border-collapse: collapse; margin: 10px 0; font-size: 13px; }

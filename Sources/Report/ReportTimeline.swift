@@ -25,16 +25,19 @@ public struct ReportTimeline: Sendable {
 
     public let series: [Series]
     public let drugs: [Drug]
-    /// Dates of every visit up to the index.
+    /// Dates of every visit up to the review date.
     public let visitDates: [Date]
     /// The chart's time span: the first visit (or an earlier medicine start) to the index visit.
     public let start: Date, end: Date
 
-    public init(record r: PatientRecord, through index: Int, pack: KnowledgePack) {
-        let indexDate = r.visits[index].date
+    /// The record up to the end of the review date's day (the visits `summary` lists).
+    public init(record r: PatientRecord, review: ReviewPoint, pack: KnowledgePack) {
+        let indexDate = review.date
+        let cutoff = ClinicalCalendar.endOfDay(indexDate)
+        let shown = r.visits.filter { $0.date <= cutoff }
         var byFeature: [String: [Point]] = [:]
-        for v in r.visits[...index] {
-            for o in v.observations where o.time <= indexDate.addingTimeInterval(86400) {
+        for v in shown {
+            for o in v.observations {
                 if case .value(let f, let value) = pack.features.measure(o), Self.charted.contains(f) { byFeature[f, default: []].append(Point(date: o.time, value: value)) }
             }
         }
@@ -42,14 +45,14 @@ public struct ReportTimeline: Sendable {
             guard let def = pack.features.definition(id: f) else { return nil }
             return Series(feature: f, name: def.name, unit: def.unit ?? "", points: (byFeature[f] ?? []).sorted { $0.date < $1.date })
         }
-        drugs = r.medications.filter { $0.start <= indexDate }.compactMap { m in
+        drugs = r.medications.filter { $0.start <= cutoff }.compactMap { m in
             guard let map = pack.treatments.map(code: m.code, display: m.display) else { return nil }
             let name = pack.treatments.option(id: map.treatment)?.name ?? map.treatment
             return Drug(display: m.display, option: map.related ? "insulin therapy (\(name))" : name, optionID: map.treatment,
-                        start: m.start, end: m.end.flatMap { $0 <= indexDate ? $0 : nil })
+                        start: m.start, end: m.end.flatMap { $0 <= cutoff ? $0 : nil })
         }.sorted { ($0.start, $0.display) < ($1.start, $1.display) }
-        visitDates = r.visits[...index].map(\.date)
-        let first = r.visits[0].date
+        visitDates = shown.map(\.date)
+        let first = shown.first?.date ?? indexDate
         var s = first, e = indexDate
         if e.timeIntervalSince(s) < 86400 * 30 { s = e.addingTimeInterval(-86400 * 30) }
         // A medicine begun before the first visit starts at the chart's left edge (it is marked as already taken).

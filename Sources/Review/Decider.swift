@@ -25,14 +25,21 @@ public struct Decider {
     /// contraindicated choice lacks `confirm` and a note (`howToConfirm` tells the user, in
     /// the front end's words, how to give them).
     public func commit(chosen: String, reason: OverrideReasons.Reason?, note: String?, confirm: Bool,
-                       howToConfirm: String = "add --confirm and a --note saying why") throws -> (decision: DecisionRecord, audit: AuditEntry) {
+                       howToConfirm: String = "add --confirm and a --note saying why",
+                       howToConfirmPopulation: String = "add --confirm") throws -> (decision: DecisionRecord, audit: AuditEntry) {
         let a = analysis, who = reviewer
         let reasons = try workspace.overrideReasons()
         guard let k = a.treatments.firstIndex(where: { $0.id == chosen }) else {
             throw ReviewError("unknown treatment '\(chosen)'. Options: \(a.treatments.map(\.id).joined(separator: ", "))")
         }
-        let contraindicated = a.status(k) == .contraindicated
+        let contraindicated = a.standing(k).contraindicated
         let note = note.flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0 }
+        if !a.outsidePopulation.isEmpty && !confirm {
+            try workspace.audit(who.entry(.decisionRefused, action: "C", patient: a.record.id, outcome: 4,
+                                          detail: ["chosen": chosen, "error": "patient outside the model's population without --confirm"]))
+            throw ReviewError("\(a.record.id) is outside the population the model was made for (\(a.population)):\n  "
+                              + a.outsidePopulation.joined(separator: "\n  ") + "\nNothing was recorded. To record a decision anyway, \(howToConfirmPopulation).")
+        }
         if contraindicated && (!confirm || note == nil) {
             let why = a.contraindications(k).map { "\($0.rule): \($0.message)" }
             try workspace.audit(who.entry(.decisionRefused, action: "C", patient: a.record.id, outcome: 4,
@@ -43,6 +50,11 @@ public struct Decider {
         let recommended = a.treatments[a.top].id
         let order = a.displayOrder.map { a.treatments[$0].id }
         let statuses = Dictionary(uniqueKeysWithValues: a.treatments.indices.map { (a.treatments[$0].id, a.status($0).rawValue) })
+        let standings = Dictionary(uniqueKeysWithValues: a.treatments.indices.map { k -> (String, DecisionRecord.ShownStanding) in
+            let s = a.standing(k)
+            return (a.treatments[k].id, .init(taking: s.taking, indication: s.indication?.rule, against: s.against?.status.rawValue,
+                                               againstRule: s.against?.rule, deintensify: s.deintensify, label: s.label))
+        })
         let reward = reason?.reward ?? reasons.acceptReward
         let rule = reason.map { "overridden, reason \($0.code): \($0.reward)" } ?? "accepted: \(reasons.acceptReward)"
         let decision = DecisionRecord(
@@ -54,8 +66,9 @@ public struct Decider {
             guidelineStatuses: statuses, firedRules: a.guidelines.firedRules, recommended: recommended, chosen: chosen,
             outcome: reason == nil ? .accepted : .overridden,
             reason: reason.map { .init(code: $0.code, display: $0.display, system: reasons.system, systemCode: $0.systemCode) },
-            note: note, contraindicatedChoice: contraindicated, reward: reward, rewardRule: rule)
-        do { return try workspace.store.record(decision, audit: who.entry(.decisionRecorded, patient: a.record.id)) } catch {
+            note: note, contraindicatedChoice: contraindicated, reward: reward, rewardRule: rule, guidelineStandings: standings)
+        let detail = a.outsidePopulation.isEmpty ? [:] : ["outside_population": a.outsidePopulation.joined(separator: "; ")]
+        do { return try workspace.store.record(decision, audit: who.entry(.decisionRecorded, patient: a.record.id, detail: detail)) } catch {
             throw ReviewError("the decision was NOT recorded: \(error)")
         }
     }

@@ -7,6 +7,10 @@ import TreatmentModel
 public enum DefaultModel {
     public struct Loaded {
         public var file: ModelFile; public var sha256: String; public var path: String
+        /// Where the model's features are among the pack's columns, when the pack has more (nil: the same).
+        public var columns: [Int]? = nil
+        /// The pack's feature rows as this model reads them.
+        public func rows(_ packRows: [[Float]]) -> [[Float]] { columns.map { Dataset.project(packRows, $0) } ?? packRows }
         /// The store's version number when the model is a learned version in use.
         public var storeVersion: Int?
         /// What decisions record as the model version.
@@ -35,8 +39,8 @@ public enum DefaultModel {
     public static func load(data: Data, path: String, pack: KnowledgePack) throws -> Loaded {
         let file: ModelFile
         do { file = try ModelFile.decode(data) } catch let e as ModelFileError { throw ReviewError("\(path): \(e.description)") }
-        try ModelCompatibility.check(file, pack: pack)
-        return Loaded(file: file, sha256: Digest.sha256(data), path: path)
+        let columns = try ModelCompatibility.check(file, pack: pack)
+        return Loaded(file: file, sha256: Digest.sha256(data), path: path, columns: columns)
     }
 
     /// The card's summary: its text up to the first second-level heading.

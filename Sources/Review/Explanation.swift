@@ -23,7 +23,7 @@ public struct Explanation: Sendable {
 
     public let target: Int
     public let baseline: Baseline
-    public let result: IntegratedGradients<GRUAttention>.Result
+    public let result: IntegratedGradients<TreatmentNetwork>.Result
     /// Visits the model saw × features, visit-major.
     public let visits: Int, features: Int
 

@@ -12,6 +12,12 @@ public enum FeatureText {
             case .lab, .vital: return String(format: "%.1f %@", value, def.unit ?? "")
             case .condition, .medication: return value == 1 ? "yes" : "no"
             case .demographic: return feature == "sex_female" ? (value == 1 ? "female" : "male") : String(format: "%.0f", value)
+            case .history:
+                switch def.derive {
+                case .stopped: return value == 1 ? "yes" : "no"
+                case .response: return String(format: "%+.1f %@", value, def.unit ?? "")
+                default: return String(format: "%.1f %@", value, def.unit ?? "")
+                }
             }
         }
         if feature.hasSuffix("_missing") { return value == 1 ? "missing" : "measured" }

@@ -8,7 +8,9 @@ import TreatmentModel
 /// `attention`, `explain` and `guidelines` show, and what the service's cards say.
 public struct PatientAnalysis: @unchecked Sendable {
     public let record: PatientRecord
-    /// The visit under review (0-based), the last by default.
+    /// The review date (the last encounter by default) and why it is that one.
+    public let review: ReviewPoint
+    /// The model's index visit (0-based): the last visit with model features on or before the review date.
     public let index: Int
     /// The visits the model saw (the latest 40 up to the index), as indices into the record.
     public let visits: [Int]
@@ -17,22 +19,47 @@ public struct PatientAnalysis: @unchecked Sendable {
     public let input: [Float]
     public let probabilities: [Float]
     public let attention: [Float]
+    /// Each visit's exact share of each option's logit (`[visit][option]`), where the model's
+    /// architecture has one (retain-v1).
+    public let contributions: [[Float]]?
     public let guidelines: GuidelineChecker.Report
     public let model: DefaultModel.Loaded
     public let treatments: [TreatmentOption]
+    /// Why the patient is outside the population the model was made for (empty: inside).
+    public let outsidePopulation: [String]
+    /// The inputs the model saw that lie outside its training range (from the model file), for imported patients.
+    public let outsideTraining: [InputOutsideTraining]
+    /// The pack's population, in words.
+    public let population: String
 
     public static let maxVisits = 40
 
-    /// Puts `record` as of visit `index` (0-based) through the workspace's model and rules.
+    /// Below this top probability the model is called uncertain, in words, wherever its
+    /// distribution is shown: the top option is then less likely than not, by the model's own
+    /// (calibrated) account.
+    public static let uncertainBelow: Float = 0.5
+
+    /// As of visit `index` (0-based; its date is the review date).
     public init(workspace: Workspace, record: PatientRecord, index: Int) throws {
         guard record.visits.indices.contains(index) else {
             throw ReviewError(record.visits.isEmpty ? "\(record.id) has no visits with model features to review" : "visit \(index + 1) is not one of \(record.id)'s \(record.visits.count) visits")
         }
+        try self.init(workspace: workspace, record: record, review: ReviewPoint(date: record.visits[index].date, visit: index, basis: .visit))
+    }
+
+    /// Puts `record` as of `review` through the workspace's model and rules: the model sees the
+    /// visits up to the review date, the rules the facts as of it.
+    public init(workspace: Workspace, record: PatientRecord, review: ReviewPoint) throws {
+        guard let index = review.visit else {
+            throw ReviewError(record.visits.isEmpty ? "\(record.id) has no visits with model features to review"
+                              : "\(record.id) has no visit with model features on or before \(review.day)")
+        }
         self.record = record
+        self.review = review
         self.index = index
         let model = try workspace.model()
         self.model = model
-        let rows = FeatureExtractor(pack: workspace.pack).matrix(for: record, through: index).rows
+        let rows = model.rows(FeatureExtractor(pack: workspace.pack).matrix(for: record, through: index).rows)
         let first = max(0, rows.count - Self.maxVisits)
         visits = Array(first..<rows.count)
         raw = Array(rows[first...])
@@ -40,15 +67,34 @@ public struct PatientAnalysis: @unchecked Sendable {
         let pass = model.file.model.forward(SequenceBatch(sequences: [input], features: model.file.model.shape.features))
         probabilities = pass.probabilities(0)
         attention = pass.attentionWeights(0)
-        guidelines = GuidelineChecker(book: try workspace.rules()).check(PatientFacts(record: record, visit: index, pack: workspace.pack))
+        contributions = model.file.model.contributions(pass, 0)
+        guidelines = GuidelineChecker(book: try workspace.rules()).check(PatientFacts(record: record, asOf: review.date, pack: workspace.pack))
         treatments = workspace.pack.treatments.options
+        population = workspace.pack.population.description
+        outsidePopulation = workspace.pack.population.reasons(record, at: review.date, pack: workspace.pack)
+        outsideTraining = record.origin == .synthetic ? [] : InputOutsideTraining.list(raw, visits: visits.map { record.visits[$0].date }, file: model.file, pack: workspace.pack)
     }
 
     public var top: Int { Metrics.argmax(probabilities) }
+    /// The model's top option has less than `uncertainBelow` of the probability.
+    public var uncertain: Bool { probabilities[top] < Self.uncertainBelow }
     /// Treatment indices as the screen lists them: most probable first.
     public var displayOrder: [Int] { probabilities.indices.sorted { probabilities[$0] > probabilities[$1] } }
     public func status(_ k: Int) -> GuidelineStatus { guidelines.statuses[treatments[k].id] ?? .neutral }
-    public var indexDate: String { ClinicalCalendar.dayString(record.visits[index].date) }
+    /// Treatment `k`'s indication beside its caution or contraindication, taken or not.
+    public func standing(_ k: Int) -> Standing { guidelines.standing(treatments[k].id) }
+    /// The review date, as a day.
+    public var indexDate: String { review.day }
+    /// The date of the model's last visit.
+    public var visitDate: String { ClinicalCalendar.dayString(record.visits[index].date) }
+
+    /// What every model view's JSON carries beside its numbers.
+    public var notice: ModelNotice {
+        ModelNotice(reviewDate: indexDate, reviewBasis: review.basis.rawValue, modelVisit: index + 1, modelVisitDate: visitDate,
+                    deceased: record.deceasedAt.map(ClinicalCalendar.dayString), syntheticPatient: record.origin == .synthetic,
+                    modelTrainedOn: "synthetic cohort (no real patients)", outsidePopulation: outsidePopulation,
+                    trainingRangeKnown: model.file.trainingRange != nil, inputsOutsideTrainingRange: outsideTraining)
+    }
 
     /// What the audit event of a shown analysis records besides `detail`: which visit, which
     /// model, what it recommended.

@@ -55,11 +55,13 @@ public struct WhatIf: @unchecked Sendable {
     /// Integrated gradients of the edited copy's first choice.
     public let explanation: Explanation
 
-    public init(workspace: Workspace, record: PatientRecord, index: Int, changes: [String]) throws {
+    /// The changes are made at the model's last visit on or before the review date.
+    public init(workspace: Workspace, record: PatientRecord, review: ReviewPoint, changes: [String]) throws {
+        guard let index = review.visit else { throw ReviewError("\(record.id) has no visit with model features on or before \(review.day)") }
         let edited = try PatientEdit.apply(changes, to: record, at: index, pack: workspace.pack)
         self.changes = changes
-        before = try PatientAnalysis(workspace: workspace, record: record, index: index)
-        after = try PatientAnalysis(workspace: workspace, record: edited, index: index)
+        before = try PatientAnalysis(workspace: workspace, record: record, review: review)
+        after = try PatientAnalysis(workspace: workspace, record: edited, review: review)
         explanation = Explanation(after)
     }
 

@@ -112,7 +112,7 @@ public final class Workspace: @unchecked Sendable {
     public static func knowledgeDigest(_ pack: KnowledgePack) -> String {
         let fm = FileManager.default
         let dir = pack.directory
-        var names = ["features.yaml", "treatments.yaml", OverrideReasons.fileName]
+        var names = ["features.yaml", "treatments.yaml", "context.yaml", "population.yaml", OverrideReasons.fileName]
         let guidelines = ((try? fm.contentsOfDirectory(atPath: dir.appendingPathComponent("guidelines").path)) ?? []).filter { $0.hasSuffix(".yaml") }.sorted()
         names += guidelines.map { "guidelines/" + $0 }
         var listing = ""

@@ -74,6 +74,8 @@ public struct Rounds: ParsableCommand {
         try session.context.audit(.sessionStart, action: "E", detail: ["interactive": String(reader.interactive)])
         let failures = ShellLoop(session: session, reader: reader, bail: bail).run(startupFile: startup)
         try? session.context.audit(.sessionEnd, action: "E", detail: ["failed_lines": String(failures)])
+        // The session's entries under a signed checkpoint (RFC 9162), so outsiders can check them.
+        try? session.store.writeCheckpoint(reason: "session.end")
         if failures > 0 && !reader.interactive { throw ExitCode(1) }
     }
 }

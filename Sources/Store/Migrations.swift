@@ -111,6 +111,30 @@ enum Migrations {
                 CREATE UNIQUE INDEX model_version_one_active ON model_version(active) WHERE active = 1;
                 """)
         }
+        m.registerMigration("v5-audit-merkle") { db in
+            try db.execute(sql: """
+                -- The audit log's Merkle tree (RFC 9162): every complete node, leaves included,
+                -- at its post-order position (see AuditTree), so proofs need no rehashing.
+                CREATE TABLE audit_tree (
+                    pos  INTEGER PRIMARY KEY NOT NULL,
+                    hash BLOB NOT NULL
+                );
+                -- Signed checkpoints: the tree's size and root at a moment, signed with the
+                -- site's Ed25519 key (written at the end of every session and every export).
+                CREATE TABLE audit_checkpoint (
+                    id        INTEGER PRIMARY KEY AUTOINCREMENT,
+                    size      INTEGER NOT NULL,
+                    root      TEXT NOT NULL,
+                    time      TEXT NOT NULL,
+                    log       TEXT NOT NULL,
+                    signature TEXT NOT NULL,
+                    reason    TEXT NOT NULL
+                );
+                CREATE INDEX audit_checkpoint_size ON audit_checkpoint(size);
+                """)
+            // An older store's entries get their tree now; its chain and head MAC stay as they were.
+            try AuditTree.rebuild(db)
+        }
         return m
     }
 }

@@ -12,8 +12,12 @@ import Patients
 ///     | conditions: n, (code, display, onset, abatement?)*n | medications: n, (code, display, start, end?)*n
 ///
 /// Integers are LEB128 varints; optional dates are a flag byte then the double.
+///
+/// Version 2 (`"RPR2"`) is version 1 followed by `encounters: n, (date, kind)*n`; a record with
+/// no encounters (the synthetic cohort's) is still written as version 1, so its bytes do not change.
 public enum RecordCodec {
     static let magic: [UInt8] = Array("RPR1".utf8)
+    static let magic2: [UInt8] = Array("RPR2".utf8)
 
     public static func encode(_ r: PatientRecord) -> [UInt8] {
         var table: [String: Int] = [:]
@@ -47,9 +51,13 @@ public enum RecordCodec {
         for m in r.medications {
             body.varint(s(m.code)); body.varint(s(m.display)); body.double(m.start.timeIntervalSinceReferenceDate); body.optionalDate(m.end)
         }
+        if !r.encounters.isEmpty {
+            body.varint(r.encounters.count)
+            for e in r.encounters { body.double(e.date.timeIntervalSinceReferenceDate); body.varint(s(e.kind)) }
+        }
         var out = Writer()
         out.reserve(body.bytes.count + strings.count * 16 + 8)
-        out.bytes += magic
+        out.bytes += r.encounters.isEmpty ? magic : magic2
         out.varint(strings.count)
         for x in strings { let u = Array(x.utf8); out.varint(u.count); out.bytes += u }
         out.bytes += body.bytes
@@ -58,7 +66,8 @@ public enum RecordCodec {
 
     public static func decode(_ bytes: [UInt8]) throws -> PatientRecord {
         var r = Reader(bytes: bytes)
-        guard bytes.count >= 4, Array(bytes[0..<4]) == magic else { throw StoreError.corrupt("patient record has an unknown format") }
+        guard bytes.count >= 4, Array(bytes[0..<4]) == magic || Array(bytes[0..<4]) == magic2 else { throw StoreError.corrupt("patient record has an unknown format") }
+        let version2 = Array(bytes[0..<4]) == magic2
         r.pos = 4
         let n = try r.varint()
         var strings: [String] = []
@@ -102,9 +111,16 @@ public enum RecordCodec {
             let code = try s(), display = try s(), start = Date(timeIntervalSinceReferenceDate: try r.double())
             meds.append(MedicationEntry(code: code, display: display, start: start, end: try r.optionalDate()))
         }
+        var encounters: [EncounterEntry] = []
+        if version2 {
+            for _ in 0..<(try r.varint()) {
+                let date = Date(timeIntervalSinceReferenceDate: try r.double())
+                encounters.append(EncounterEntry(date: date, kind: try s()))
+            }
+        }
         guard r.pos == bytes.count else { throw StoreError.corrupt("patient record has \(bytes.count - r.pos) trailing bytes") }
         return PatientRecord(id: id, name: name, sex: Sex.allCases[sexIndex], birthDate: birth, deceasedAt: deceased,
-                             origin: origin, visits: visits, conditions: conditions, medications: meds)
+                             origin: origin, visits: visits, conditions: conditions, medications: meds, encounters: encounters)
     }
 
     struct Writer {

@@ -11,6 +11,8 @@ public final class RoundsStore: Sendable {
     let pool: DatabasePool
     /// The site key beside the store (`<store>.site-key`, 0600).
     public let siteKey: SiteKey
+    /// The Ed25519 key that signs the audit log's checkpoints (`<store>.signing-key`, 0600).
+    public let signingKey: SigningKey
 
     /// `--db`, else `ROUNDS_DB`, else `~/.rounds/rounds.sqlite`.
     public static func resolvePath(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
@@ -41,6 +43,7 @@ public final class RoundsStore: Sendable {
         // Decisions and audit entries must survive a power cut once the shell said "recorded".
         config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         siteKey = try SiteKey.openOrCreate(path: SiteKey.path(forStore: path))
+        signingKey = try SigningKey.openOrCreate(path: SigningKey.path(forStore: path))
         do {
             pool = try DatabasePool(path: path, configuration: config)
             try Migrations.migrator.migrate(pool)
@@ -258,9 +261,10 @@ extension RoundsStore {
     /// visit) and the best option at each visit, ordered by id.
     public func labelledPatients() throws -> [LabelledPatient] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT p.record, t.label, t.visit_labels FROM patient p JOIN cohort_truth t ON t.patient_id = p.id ORDER BY p.id").map { row in
+            try Row.fetchAll(db, sql: "SELECT p.record, t.label, t.visit_labels, t.utilities FROM patient p JOIN cohort_truth t ON t.patient_id = p.id ORDER BY p.id").map { row in
                 LabelledPatient(record: try RecordCodec.decode([UInt8](row["record"] as Data)), label: row["label"],
-                                visitLabels: (row["visit_labels"] as Data?).map { $0.map(Int.init) } ?? [])
+                                visitLabels: (row["visit_labels"] as Data?).map { $0.map(Int.init) } ?? [],
+                                utilities: (row["utilities"] as Data).doubles)
             }
         }
     }
@@ -273,4 +277,7 @@ public struct LabelledPatient: Sendable {
     /// Best option at each visit (indices into the pack's treatments); empty for cohorts stored
     /// before this was kept.
     public var visitLabels: [Int]
+    /// The utility of every option at the index visit, in the simulator's order
+    /// (`ResponseSimulator.treatments`), as `cohortTruth` gives them.
+    public var utilities: [Double] = []
 }

@@ -33,6 +33,8 @@ public struct SequenceBatch: Sendable {
 /// backward pass needs (`Pass`), and the backward pass takes any gradient of the logits, so the
 /// same code trains (cross-entropy) and explains (the gradient of one probability).
 public struct GRUAttention: Sendable {
+    public static let architecture = "gru-attention-v1"
+
     public let shape: ModelShape
     public let layout: ParameterLayout
     public var parameters: [Float]
@@ -70,15 +72,7 @@ public struct GRUAttention: Sendable {
 
     /// Standardizes raw rows (NaN = unknown → the mean, i.e. 0), visit-major `[T·F]`.
     public func standardize(_ rows: [[Float]]) -> [Float] {
-        var out: [Float] = []
-        out.reserveCapacity(rows.count * shape.features)
-        for row in rows {
-            for f in 0..<shape.features {
-                let v = row[f]
-                out.append(v.isNaN ? 0 : (v - inputMean[f]) / inputStd[f])
-            }
-        }
-        return out
+        Standardization.apply(rows, mean: inputMean, std: inputStd)
     }
 
     /// What the recurrent part of a forward pass (GRU, attention, output) kept for its backward pass.
@@ -264,6 +258,25 @@ public enum Softmax {
             loss -= w[b] * Foundation.log(max(p[b * K + labels[b]], 1e-12))
             d[b * K + labels[b]] -= 1
             for k in 0..<K { d[b * K + k] *= w[b] / total }
+        }
+        return (loss / total, d)
+    }
+
+    /// Mean cross-entropy against target distributions (`targets` `[B·K]`, each row summing to
+    /// 1): −Σ_b w_b Σ_k q_bk log p_bk / total, and its gradient w.r.t. the logits, w_b (p − q) / total.
+    /// One-hot targets give `crossEntropy`'s loss and gradient.
+    public static func softCrossEntropy(probabilities p: [Float], targets q: [Float], weights: [Float]? = nil, total: Float? = nil, K: Int) -> (loss: Float, dLogits: [Float]) {
+        let B = p.count / K
+        let w = weights ?? [Float](repeating: 1, count: B)
+        let total = max(total ?? w.reduce(0, +), 1e-12)
+        var loss: Float = 0
+        var d = p
+        for b in 0..<B {
+            for k in 0..<K {
+                let i = b * K + k
+                if q[i] > 0 { loss -= w[b] * q[i] * Foundation.log(max(p[i], 1e-12)) }
+                d[i] = w[b] * (p[i] - q[i]) / total
+            }
         }
         return (loss / total, d)
     }

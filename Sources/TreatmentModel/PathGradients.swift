@@ -67,3 +67,25 @@ extension GRUAttention {
         return PathGradients(probabilities: probabilities, weightedGradient: dx)
     }
 }
+
+extension RETAIN {
+    /// Probabilities and the weighted input gradient of treatment `target` at `x(α_i)` for every
+    /// alpha: every point materialized and put through one batched forward pass and one backward
+    /// pass without parameter gradients, the points' input gradients weighted and summed.
+    public func pathGradients(from baseline: [Float], to input: [Float], alphas: [Float], weights: [Float], target: Int) -> PathGradients {
+        let (F, K) = (shape.features, shape.treatments)
+        precondition(input.count == baseline.count && input.count % F == 0 && !input.isEmpty, "input and baseline must be T × F")
+        precondition(alphas.count == weights.count && !alphas.isEmpty, "one weight per alpha")
+        precondition((0..<K).contains(target), "target \(target) is not one of the \(K) treatments")
+        let T = input.count / F, P = alphas.count
+        let diff = zip(input, baseline).map { $0 - $1 }
+        let points = alphas.map { a in (0..<input.count).map { baseline[$0] + a * diff[$0] } }
+        let pass = forward(SequenceBatch(sequences: points, features: F))
+        var seed = Softmax.probabilityGradient(probabilities: pass.probabilities, target: target, K: K)
+        for i in 0..<P { for k in 0..<K { seed[i * K + k] *= weights[i] } }
+        let dx = backward(pass, dLogits: seed, inputGradient: true, parameterGradients: false).input!
+        var summed = [Float](repeating: 0, count: T * F)
+        for t in 0..<T { for i in 0..<P { for f in 0..<F { summed[t * F + f] += dx[(t * P + i) * F + f] } } }
+        return PathGradients(probabilities: pass.probabilities, weightedGradient: summed)
+    }
+}

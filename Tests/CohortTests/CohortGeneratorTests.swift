@@ -90,12 +90,12 @@ import TestSupport
     @Test func handComputedUtilityOfAnSGLT2InhibitorInHeartFailure() {
         let s = state(hba1c: 7.6, egfr: 50, hf: true)
         let o = sim.outcome(of: "sglt2", state: s, traits: average)
-        // lowering = 0.7 * exp(0) * clamp((7.6-5.5)/2.5 = 0.84) = 0.588 (eGFR 50: full effect)
-        #expect(abs(-o.hba1cChange - 0.7 * 0.84) < 1e-12)
+        // lowering = 0.65 * (1 + 0.75 tanh 0) * clamp((7.6-5.5)/2.5 = 0.84) = 0.546 (eGFR 50: full effect)
+        #expect(abs(-o.hba1cChange - 0.65 * 0.84) < 1e-12)
         // risk removed: 0.30 * 0.06 (HF) + 0.30 * 0.04 (eGFR < 60) = 0.030
         #expect(abs(o.cardiorenalRiskReduction - 0.030) < 1e-12)
-        // utility: 1.5*min(0.588, 0.6) - 2*0.01 - 0.04*(-2)*0.5 + 25*0.03 - 0 - 0.2
-        let expected = 1.5 * 0.588 - 0.02 + 0.04 + 0.75 - 0.2
+        // utility: 1.5*min(0.546, 0.6) - 2*0.01 - 0.04*(-2)*0.5 + 25*0.03 - 0 - 0.2
+        let expected = 1.5 * 0.546 - 0.02 + 0.04 + 0.75 - 0.2
         #expect(abs(sim.utility(o, state: s) - expected) < 1e-9)
         #expect(sim.best(state: s, traits: average) == "sglt2")
     }
@@ -118,14 +118,52 @@ import TestSupport
     @Test func sharedFactorsLinkResponses() {
         var t = average
         t.insulinResistance = 1.5
-        #expect(sim.responsiveness("metformin", t) > 1.5 && sim.responsiveness("tzd", t) > 2)
+        // 1 + 0.75 tanh(z): metformin z = 0.6·1.5 = 0.9, TZD z = 0.9·1.5 = 1.35.
+        #expect(abs(sim.responsiveness("metformin", t) - (1 + 0.75 * tanh(0.9))) < 1e-12 && sim.responsiveness("tzd", t) > 1.6)
         t.betaCellReserve = -1.5
-        #expect(sim.responsiveness("sulfonylurea", t) < 0.5 && sim.responsiveness("basal_insulin", t) > 1.5)
+        #expect(sim.responsiveness("sulfonylurea", t) < 0.4 && sim.responsiveness("basal_insulin", t) > 1.4)
+        #expect(abs(sim.responsiveness("dpp4", t) - (1 + 0.75 * tanh(0.7 * -1.5))) < 1e-12)
+    }
+
+    @Test func loweringIsBoundedByWhatTrialsReportForTheClass() {
+        // However responsive and however high the HbA1c, no class lowers beyond its maximum
+        // (demo-06972 of the first cohort fell about 20 points on a GLP-1 RA).
+        let extreme = LatentTraits(betaCellReserve: 4, insulinResistance: 4, incretinResponse: 6, hypoglycaemiaSusceptibility: 0,
+                                   weightGainProneness: 0, gastrointestinalIntolerance: false, progression: 0.1, egfrDecline: 1,
+                                   responseFactors: [Double](repeating: 1.6, count: 7))
+        let s = state(hba1c: 14, current: [])
+        for t in ResponseSimulator.treatments where t != "no_change" {
+            let lowering = sim.hba1cLowering(t, s, extreme)
+            #expect(lowering == ResponseSimulator.maximumLowering[t]! || t == "basal_insulin", "\(t): \(lowering)")
+            #expect(lowering <= ResponseSimulator.maximumLowering[t]!)
+        }
+        // Basal insulin with b = 4 responds less (z = -2): 1.5 * (1 - 0.75 tanh 2) * 1.6 * 1.8.
+        #expect(abs(sim.hba1cLowering("basal_insulin", s, extreme) - 1.5 * (1 + 0.75 * tanh(-2.0)) * 1.6 * 1.8) < 1e-12)
+        // An average patient at 8 % lowers by the class's trial figure.
+        for t in ResponseSimulator.treatments { #expect(abs(sim.hba1cLowering(t, state(hba1c: 8, current: []), average) - ResponseSimulator.efficacy[t]!) < 1e-12) }
+    }
+
+    @Test func outcomeNoiseMovesTheLowering() {
+        var t = average
+        t.responseFactors = [1, 1, 1.2, 1, 1, 1, 1]
+        t.unexplained = [0, 0, -0.3, 0, 0, 0, 0]
+        let s = state(hba1c: 8, current: [])
+        let o = sim.outcome(of: "glp1", state: s, traits: t)
+        #expect(abs(-o.hba1cChange - 1.2 * 1.2) < 1e-12 && o.unexplained == -0.3)
+        let plain = sim.outcome(of: "glp1", state: s, traits: average)
+        // The unexplained term adds to the utility; the lowering's part is capped by the gap (1.0 at 8 %).
+        #expect(abs(sim.utility(o, state: s) - (sim.utility(plain, state: s) - 0.3 - 0.3 * max(1.44 - 1.0 - 0.5, 0) + 0.3 * max(1.2 - 1.0 - 0.5, 0))) < 1e-12)
+        // "No drug change" carries none.
+        #expect(sim.outcome(of: "no_change", state: s, traits: t).unexplained == 0)
     }
 
     @Test func latentTraitsRoundTripThroughTheirStoredForm() {
         let t = LatentTraits(betaCellReserve: -0.3, insulinResistance: 1.2, incretinResponse: 0.1, hypoglycaemiaSusceptibility: 0.7,
-                             weightGainProneness: -1, gastrointestinalIntolerance: true, progression: 0.2, egfrDecline: 3.3)
-        #expect(LatentTraits(values: t.values) == t)
+                             weightGainProneness: -1, gastrointestinalIntolerance: true, progression: 0.2, egfrDecline: 3.3,
+                             responseFactors: [0.9, 1.1, 1, 1.2, 0.8, 1, 1.05], unexplained: [0.1, -0.1, 0, 0.05, 0, 0.2, -0.2])
+        #expect(t.values.count == 22 && LatentTraits(values: t.values) == t)
+        // A cohort stored before the noise terms (8 values) reads as none.
+        let old = LatentTraits(values: Array(t.values.prefix(8)))
+        #expect(old.responseFactors == [Double](repeating: 1, count: 7) && old.unexplained == [Double](repeating: 0, count: 7))
     }
 }

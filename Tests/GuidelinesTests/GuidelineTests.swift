@@ -30,6 +30,13 @@ struct Vignette {
 
     static func egfr(_ v: Double, daysBefore: Double = 10) -> (String, Double, String, Double) { ("33914-3", v, "mL/min/{1.73_m2}", daysBefore) }
     static func hba1c(_ v: Double, daysBefore: Double = 10) -> (String, Double, String, Double) { ("4548-4", v, "%", daysBefore) }
+    static func bmi(_ v: Double, daysBefore: Double = 10) -> (String, Double, String, Double) { ("39156-5", v, "kg/m2", daysBefore) }
+    static func glucose(_ v: Double, daysBefore: Double = 10) -> (String, Double, String, Double) { ("2345-7", v, "mg/dL", daysBefore) }
+
+    static let heartFailure = "88805009", myocardialInfarction = "22298006", mtc = "255032005", pancreatitis = "75694006"
+    static let hypoglycaemia = "302866003", pregnancy = "77386006"
+    static let insulin = ("274783", "insulin glargine 100 UNT/ML"), dulaglutide = ("1551291", "dulaglutide 1.5 MG/0.5ML")
+    static let glipizide = ("4821", "glipizide 5 MG"), empagliflozin = ("1545653", "empagliflozin 10 MG"), metformin = ("6809", "metformin 500 MG")
 }
 
 @Suite struct GuidelineTests {
@@ -131,7 +138,7 @@ struct Vignette {
         let f = report(v).findings.first { $0.rule == "kdigo-metformin-stop-egfr-30" }!
         #expect(f.message.contains("24.3 mL/min/1.73m2") && f.message.contains("2024-05-22"))
         #expect(f.evidence.first?.feature == "egfr" && f.evidence.first?.date == "2024-05-22")
-        #expect(f.references.contains { $0.recommendation == "4.1.1" && !$0.verified })
+        #expect(f.references.contains { $0.recommendation == "4.1.1" && $0.checkedIn != nil })
     }
 
     @Test func clinicalTimeNotTheWallClock() {
@@ -238,5 +245,9 @@ struct Vignette {
         #expect(choice(v) == "basal_insulin")                       // pregnancy
         let d = recommender.recommend(PatientFacts(record: v.record, pack: TestSupport.pack)).distribution
         #expect(abs(d.reduce(0, +) - 1) < 1e-12 && d.firstIndex(of: d.max()!) == 6)
+        // Heart failure on insulin: the ketoacidosis caution no longer hides the SGLT2 indication.
+        v = Vignette(); v.labs = [Vignette.egfr(70), Vignette.hba1c(8.2)]
+        v.conditions = [Vignette.heartFailure]; v.medications = [Vignette.insulin]
+        #expect(choice(v) == "sglt2")
     }
 }

@@ -80,7 +80,7 @@ import TreatmentModel
     }
 
     @Test func theTrustRegionBoundsTheChange() {
-        let model = GRUAttention(shape: shape, seed: 9)
+        let model = TreatmentNetwork.gruAttention(GRUAttention(shape: shape, seed: 9))
         let ds = decisions(120, seed: 2)
         for lr: Float in [1e-3, 3e-2, 0.3] {
             var c = PolicyLearner.Config(); c.learningRate = lr; c.maxKL = 0.01; c.epochs = 40
@@ -91,7 +91,7 @@ import TreatmentModel
     }
 
     @Test func rewardedActionsGainProbability() {
-        let model = GRUAttention(shape: shape, seed: 9)
+        let model = TreatmentNetwork.gruAttention(GRUAttention(shape: shape, seed: 9))
         let ds = decisions(150, seed: 3)
         var c = PolicyLearner.Config(); c.learningRate = 3e-3; c.maxKL = 0.2; c.epochs = 30
         let (candidate, steps) = PolicyLearner(config: c).improve(model, decisions: ds, samples: uniform(ds) { $0 == 1 ? -1 : 1 })
@@ -103,7 +103,7 @@ import TreatmentModel
     }
 
     @Test func tooFewDecisionsAreSaidToBeTooFew() {
-        let model = GRUAttention(shape: shape, seed: 9)
+        let model = TreatmentNetwork.gruAttention(GRUAttention(shape: shape, seed: 9))
         let test = Dataset(examples: [], features: ["f0", "f1", "f2", "f3"], treatments: ["a", "b", "c"])
         for ds in [[], Array(decisions(3, seed: 4))] {
             #expect(throws: Learner.Problem.self) { try Learner().run(current: model, decisions: ds, treatments: ["a", "b", "c"], test: test) }
@@ -116,7 +116,7 @@ import TreatmentModel
     @Test func theLearnerRefusesMoreContraindicatedMass() throws {
         // The model recommended the contraindicated treatment c and half the time it was accepted:
         // learning would raise c's probability, and the learner must refuse the candidate.
-        let model = GRUAttention(shape: shape, seed: 9)
+        let model = TreatmentNetwork.gruAttention(GRUAttention(shape: shape, seed: 9))
         var ds = decisions(150, seed: 5)
         for i in ds.indices { ds[i].recommended = 2; ds[i].chosen = i % 2 == 0 ? 2 : 0; ds[i].reward = i % 2 == 0 ? 1 : 0; ds[i].patient = "p\(i)" }
         var settings = Learner.Settings(); settings.policy.learningRate = 3e-3; settings.policy.maxKL = 0.2; settings.resamples = 50

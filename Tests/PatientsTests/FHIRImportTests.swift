@@ -66,7 +66,7 @@ import TestSupport
 
     @Test func dirkKuhlmansLastVisitAsTheModelSeesIt() throws {
         let file = TestSupport.fixtures.appendingPathComponent("Dirk_Kuhlman_1e503533-b8c2-42cb-a6d5-bbd7d70d07ad.json")
-        let (_, records) = read([file.path])
+        let (report, records) = read([file.path])
         let r = try #require(records.first)
         #expect(r.sex == .male)
         #expect(ClinicalCalendar.dayString(r.birthDate) == "1970-02-04")
@@ -78,7 +78,14 @@ import TestSupport
         #expect(v("hypertension") == 1)
         #expect(v("ckd") == 1)              // coded CKD stage 1
         #expect(v("sex_female") == 0)
-        #expect(v("hba1c_missing") == 0 && v("hba1c") == Float(3.0102167723507556))   // Synthea writes 3.01 % for him in 2019
+        // Synthea writes 3.01 % for him on metformin and insulin from 2018-04 on: implausible (below
+        // 4 %), reported with file and entry, never used; his last plausible HbA1c (6.01 %,
+        // 2018-02-07) is over a year old at the last visit (2019-05-01), so the model sees none.
+        #expect(v("hba1c_missing") == 1 && v("hba1c").isNaN)
+        let implausible = report.warnings.filter { $0.message.hasPrefix("hba1c 3.01") && $0.message.contains("implausible") }
+        #expect(implausible.count == 5)
+        #expect(implausible.allSatisfy { $0.location.file == file.path && $0.location.entry != nil && $0.location.resource != nil })
+        #expect(report.valueProblems.contains { $0.feature == "hba1c" && $0.count == 5 })
     }
 
     @Test func parkerCasperGetsCKDFromHisEGFR() throws {
@@ -104,6 +111,22 @@ import TestSupport
         #expect(report.failed && records.isEmpty)
         #expect(report.errors.first?.message.contains("truncated") == true)
         #expect(report.errors.first?.location.file == path)
+    }
+
+    /// Found by the stress script (benchmarks/stress): a birthDate of the wrong JSON type was
+    /// ignored, and the file failed with "no Patient" and no position.
+    @Test func aPatientThatCannotBeUsedIsNamedWithItsPlace() {
+        for value in ["42", "{\"year\": 1950}", "[\"1950-01-01\"]", "true"] {
+            let path = TestSupport.write(TestSupport.bundle([#"{"resourceType": "Observation", "status": "final"}"#,
+                                                             #"{"resourceType": "Patient", "id": "p1", "birthDate": \#(value)}"#]), name: "wrong-type.json")
+            let (report, records) = read([path])
+            let error = report.errors.first
+            #expect(report.failed && records.isEmpty)
+            #expect(error?.message.contains("birthDate is a") == true && error?.message.contains("not a FHIR date") == true, "\(value): \(String(describing: error))")
+            #expect(error?.location.file == path && error?.location.entry == 1 && error?.location.line != nil, "\(String(describing: error))")
+        }
+        let none = TestSupport.write(TestSupport.bundle([#"{"resourceType": "Observation", "status": "final"}"#]), name: "no-patient.json")
+        #expect(read([none]).0.errors.first?.message.contains("no Patient resource (the whole file was read)") == true)
     }
 
     @Test func nonFHIRJSONIsRefused() {
@@ -195,5 +218,46 @@ import TestSupport
         #expect(records.first { $0.id == "n1" }?.visits.first?.observations.first?.value == 9.4)
         #expect(report.files.first { $0.path == bad }?.ok == false)
         #expect(report.files.first { $0.path == bad }?.error?.location.line == 1)
+    }
+}
+
+/// A Synthea output folder: patient bundles beside the hospital and practitioner bundles.
+@Suite struct SyntheaFolderTests {
+    @Test func aSyntheaOutputFolderImportsWithReferenceBundlesCounted() throws {
+        let dir = TestSupport.temporaryDirectory("synthea-out")
+        for f in TestSupport.fixtureFiles { try FileManager.default.copyItem(at: f, to: dir.appendingPathComponent(f.lastPathComponent)) }
+        _ = TestSupport.write(#"{"resourceType": "Bundle", "type": "batch", "entry": [{"fullUrl": "urn:uuid:o1", "resource": {"resourceType": "Organization", "id": "o1", "name": "Clinic"}, "request": {"method": "POST", "url": "Organization"}}, {"fullUrl": "urn:uuid:l1", "resource": {"resourceType": "Location", "id": "l1", "name": "Clinic"}, "request": {"method": "POST", "url": "Location"}}]}"#, name: "hospitalInformation1700000000000.json", in: dir)
+        _ = TestSupport.write(#"{"resourceType": "Bundle", "type": "batch", "entry": [{"fullUrl": "urn:uuid:p1", "resource": {"resourceType": "Practitioner", "id": "p1"}, "request": {"method": "POST", "url": "Practitioner"}}]}"#, name: "practitionerInformation1700000000000.json", in: dir)
+        var records: [PatientRecord] = []
+        let report = FHIRImporter(pack: TestSupport.pack).run(paths: [dir.path]) { u in records += u.records; return (u.records.count, 0, 0) }
+        #expect(!report.failed, "\(report.errors)")
+        #expect(report.referenceFiles == 2 && records.count == TestSupport.fixtureFiles.count)
+        // Every real diabetic patient's record shows type 2 diabetes (SNOMED 44054006 "Diabetes").
+        #expect(!report.unmapped.contains { $0.code == "44054006" || $0.code == "15777000" || $0.code == "2085-9" || $0.code == "314076" })
+        let pack = TestSupport.pack
+        let diabetic = records.filter { r in r.conditions.contains { $0.code == "44054006" } }
+        #expect(diabetic.count >= 6)
+        for r in diabetic {
+            let review = try ReviewPoint.resolve(r)
+            #expect(pack.context.conditions(of: r, at: review.date).contains { $0.condition.id == "type2_diabetes" }, "\(r.id)")
+            #expect(r.encounters.count >= r.visits.count)
+        }
+    }
+
+    /// For every fixture the review date is the last encounter (before death), never a death certification.
+    @Test(arguments: TestSupport.fixtureFiles)
+    func theReviewDateIsTheLastEncounter(_ file: URL) throws {
+        var records: [PatientRecord] = []
+        _ = FHIRImporter(pack: TestSupport.pack).run(paths: [file.path]) { u in records += u.records; return (u.records.count, 0, 0) }
+        let r = try #require(records.first)
+        let bundle = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any])
+        let encounters = (bundle["entry"] as! [[String: Any]]).map { $0["resource"] as! [String: Any] }.filter {
+            $0["resourceType"] as? String == "Encounter" && !(($0["type"] as? [[String: Any]])?.first?["text"] as? String ?? "").contains("Death")
+        }
+        let starts = encounters.compactMap { (($0["period"] as? [String: Any])?["start"] as? String).flatMap(ClinicalCalendar.parse) }
+        let death = r.deceasedAt.map(ClinicalCalendar.endOfDay) ?? .distantFuture
+        let expected = try #require(starts.filter { $0 <= death }.max())
+        let review = try ReviewPoint.resolve(r)
+        #expect(review.date == expected, "\(file.lastPathComponent): \(review.day) vs \(ClinicalCalendar.dayString(expected))")
     }
 }

@@ -21,6 +21,7 @@ struct RoundsProcess {
             let fm = FileManager.default
             try! fm.copyItem(atPath: Self.demoTemplate, toPath: db)
             try! fm.copyItem(atPath: Self.demoTemplate + ".site-key", toPath: db + ".site-key")
+            try! fm.copyItem(atPath: Self.demoTemplate + ".signing-key", toPath: db + ".signing-key")
         }
     }
 

@@ -70,6 +70,7 @@ import TreatmentModel
         #expect(ok.status == 0, "\(ok.stderr)")
         let d = try decode(ok.stdout)
         #expect(d.contraindicatedChoice && d.guidelineStatuses["metformin"] == "contraindicated" && d.reward == -1)
+        #expect(d.guidelineStandings?["metformin"]?.label == "CONTRAINDICATED" && d.guidelineStandings?["metformin"]?.against == "contraindicated")
         let v = try rounds.run(["audit", "verify", "--json"])
         #expect(v.status == 0 && v.stdout.contains("\"decisions\" : 1"), "\(v.stdout)")
         let log = try rounds.run(["audit", "show", "--patient", "demo-00029", "--json"])

@@ -92,5 +92,12 @@ import TestSupport
             .write(to: dir.appendingPathComponent("guidelines/broken.yaml"), atomically: true, encoding: .utf8)
         let bad = try RoundsProcess().run(["guidelines", "lint"], environment: ["ROUNDS_KNOWLEDGE": dir.path])
         #expect(bad.status == 1 && bad.stderr.contains("broken.yaml:7: x: when:"))
+        // A reference with a number nobody checked, or a placeholder, fails the lint too.
+        try "rules:\n  - id: y\n    title: Y\n    kind: caution\n    severity: warning\n    applies_to: [metformin]\n    when: egfr < 30\n    message: m\n    references:\n      - {organization: ADA, document: S, section: \"6. Glycemic Goals\", recommendation: \"6.x\"}\n      - {organization: ADA, document: S, section: \"9\", recommendation: \"9.10\", grade: A}\n"
+            .write(to: dir.appendingPathComponent("guidelines/broken.yaml"), atomically: true, encoding: .utf8)
+        let unchecked = try RoundsProcess().run(["guidelines", "lint"], environment: ["ROUNDS_KNOWLEDGE": dir.path])
+        #expect(unchecked.status == 1 && unchecked.stderr.contains("broken.yaml:10: y: reference: 'recommendation' holds a placeholder ('6.x')"), "\(unchecked.stderr)")
+        #expect(unchecked.stderr.contains("broken.yaml:11: y: reference: recommendation 9.10 without 'checked_in'"), "\(unchecked.stderr)")
+        #expect(ok.stdout.contains("each with where it was checked"))
     }
 }

@@ -70,7 +70,7 @@ struct ReportCase {
     let rounds: RoundsProcess
     let patient: String
     let html: URL
-    let recommend: [String: Any], attention: [[String: Any]], explain: [String: Any], summary: [String: Any], history: [[String: Any]]
+    let recommend: [String: Any], attention: [String: Any], explain: [String: Any], summary: [String: Any], history: [[String: Any]]
     let whatIf: [String: Any]?
 
     init(rounds: RoundsProcess, patient: String, whatIf changes: [String] = [], extra: [String] = []) throws {
@@ -85,7 +85,7 @@ struct ReportCase {
             return try jsonObject(v.stdout)
         }
         recommend = try view(["recommend"]) as! [String: Any]
-        attention = try view(["attention"]) as! [[String: Any]]
+        attention = try view(["attention"]) as! [String: Any]
         explain = try view(["explain"]) as! [String: Any]
         summary = try view(["summary"]) as! [String: Any]
         history = try view(["history"]) as! [[String: Any]]
@@ -108,7 +108,7 @@ struct ReportCase {
         for o in recommend["options"] as! [[String: Any]] {
             let id = o["treatment"] as! String
             expectEq("p:\(id)", String(format: "%.1f%%", 100 * (o["probability"] as! Double)))
-            expectEq("status:\(id)", o["status"] as! String)
+            expectEq("standing:\(id)", o["standingLabel"] as! String)
         }
         expectEq("model_sha256", recommend["modelSha256"] as! String)
         expectEq("patient", recommend["patient"] as! String)
@@ -116,7 +116,9 @@ struct ReportCase {
         expectEq("origin", (recommend["synthetic"] as! Bool) ? "synthetic" : "imported")
         // Summary.
         expectEq("visits", String(summary["visitCount"] as! Int))
-        expectEq("visit", String(summary["visitCount"] as! Int))
+        let notice = explain["notice"] as! [String: Any]
+        let modelVisit = notice["modelVisit"] as! Int
+        expectEq("visit", String(modelVisit))
         expectEq("age", String(summary["age"] as! Int))
         var labs: [String: [String]] = [:]
         for t in summary["trends"] as! [[String: Any]] {
@@ -139,21 +141,19 @@ struct ReportCase {
         }
         #expect(shownLabs == labs.values.map(\.count).reduce(0, +), "\(patient): the page shows \(shownLabs) trend values, summary has \(labs.values.map(\.count).reduce(0, +))")
         // Attention.
-        for row in attention { expectEq("att:\(row["visit"] as! Int)", String(format: "%.3f", row["weight"] as! Double)) }
+        for row in attention["visits"] as! [[String: Any]] { expectEq("att:\(row["visit"] as! Int)", String(format: "%.3f", row["weight"] as! Double)) }
         // Explanation.
         let ig = explain["ig"] as! [String: Any]
         let attributions = ig["attributions"] as! [[Double]]
         let features = explain["features"] as! [String]
-        let visitCount = summary["visitCount"] as! Int
         let T = attributions.count
-        func visitNumber(_ t: Int) -> Int { visitCount - T + t + 1 }
         for (key, value) in values where key.hasPrefix("ig:") || key.hasPrefix("igm:") || key.hasPrefix("raw:") {
             let parts = key.split(separator: ":").map(String.init)
-            let visit = Int(parts[1])!, t = visit - visitCount + T - 1, f = features.firstIndex(of: parts[2])!
+            let visit = Int(parts[1])!, t = visit - modelVisit + T - 1, f = features.firstIndex(of: parts[2])!
             checked.insert(key)
             if parts[0] == "raw" {
-                let rows = FeatureExtractor(pack: TestSupport.pack).matrix(for: record, through: record.visits.count - 1).rows
-                let raw = rows[rows.count - T + t][f]
+                let rows = FeatureExtractor(pack: TestSupport.pack).matrix(for: record, through: modelVisit - 1).rows
+                let raw = rows[rows.count - T + t][TestSupport.pack.features.columns.firstIndex(of: parts[2])!]
                 let def = TestSupport.pack.features.definition(id: parts[2])
                 let expected: String
                 if raw.isNaN { expected = "unknown (filled with the mean)" }

@@ -53,7 +53,7 @@ import Patients
     /// rounding), with and without class weights, and a run on two threads repeats byte for byte.
     @Test func aBatchSplitOverThreadsHasTheWholeBatchsGradient() throws {
         let data = Self.tinyDataset(40, seed: 5)
-        let model = GRUAttention(shape: ModelShape(features: data.features.count, embed: 4, hidden: 5, attention: 3, treatments: data.treatments.count), seed: 3)
+        let model = TreatmentNetwork.gruAttention(GRUAttention(shape: ModelShape(features: data.features.count, embed: 4, hidden: 5, attention: 3, treatments: data.treatments.count), seed: 3))
         let examples = Array(data.examples.prefix(13))
         for weights in [nil, examples.map { Float(1 + $0.label) }] {
             var one = config(); one.threads = 1

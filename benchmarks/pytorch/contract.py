@@ -1,4 +1,4 @@
-"""The gru-attention-v1 module of ../../../shared/spec/model-contract.md, in PyTorch.
+"""The modules of docs/model-contract.md in PyTorch: gru-attention-v1 (v1) and retain-v1 (v2).
 
 Independent of the Swift code: it is written from the contract alone, so that loading Rounds'
 model files here and comparing outputs checks the Swift implementation.
@@ -37,18 +37,73 @@ class GRUAttention(nn.Module):
         return torch.softmax(self.out(c), dim=-1), a
 
 
+class RETAIN(nn.Module):
+    """The retain-v1 module of docs/model-contract.md (contract v2): RETAIN (Choi et al. 2016).
+
+    Both GRUs read each sequence from its last real visit back to its first; padding (at the
+    end) gets no attention.
+    """
+
+    def __init__(self, F, E, H, K):
+        super().__init__()
+        self.embed = nn.Linear(F, E)
+        self.rnn_alpha = nn.GRU(E, H, batch_first=True)
+        self.alpha = nn.Linear(H, 1)
+        self.rnn_beta = nn.GRU(E, H, batch_first=True)
+        self.beta = nn.Linear(H, E)
+        self.out = nn.Linear(E, K)
+        self.register_buffer("input_mean", torch.zeros(F))
+        self.register_buffer("input_std", torch.ones(F))
+        self.register_buffer("temperature", torch.ones(1))
+
+    @staticmethod
+    def _reverse(x, lengths):
+        """Each sequence's real steps in reverse order, padding left at the end."""
+        B, T = x.shape[0], x.shape[1]
+        t = torch.arange(T).unsqueeze(0).expand(B, T)
+        idx = torch.where(t < lengths.unsqueeze(1), lengths.unsqueeze(1) - 1 - t, t)
+        return torch.gather(x, 1, idx.unsqueeze(-1).expand_as(x))
+
+    def forward(self, x, mask=None):
+        """x: [B, T, F] standardized; mask: [B, T] bool (True = a real visit), or None.
+
+        Returns (probabilities [B, K], alpha [B, T] in visit order)."""
+        B, T, _ = x.shape
+        lengths = mask.sum(1) if mask is not None else torch.full((B,), T, dtype=torch.long)
+        v = self.embed(x)
+        vr = self._reverse(v, lengths)
+        g, _ = self.rnn_alpha(vr)
+        h, _ = self.rnn_beta(vr)
+        e = self.alpha(g).squeeze(-1)
+        real = torch.arange(T).unsqueeze(0) < lengths.unsqueeze(1)
+        e = e.masked_fill(~real, float("-inf"))
+        a = torch.softmax(e, dim=1)
+        beta = torch.tanh(self.beta(h))
+        c = (a.unsqueeze(-1) * beta * vr).sum(dim=1)
+        logits = self.out(c) / self.temperature
+        return torch.softmax(logits, dim=-1), self._reverse(a.unsqueeze(-1), lengths).squeeze(-1)
+
+
 def load(path):
-    """Loads a Rounds model file with load_state_dict(strict=True); returns (model, metadata)."""
+    """Loads a Rounds model file of either architecture with load_state_dict(strict=True);
+    returns (model, metadata).
+
+    The optional tensors train_min/train_max (the raw range of each input column in the
+    training data) are no module state: they are dropped before loading."""
     with safe_open(path, framework="pt") as f:
         meta = f.metadata()
-    assert meta["architecture"] == "gru-attention-v1", meta.get("architecture")
+    arch = meta["architecture"]
+    assert arch in ("gru-attention-v1", "retain-v1"), arch
     state = load_file(path)
+    for name in ("train_min", "train_max"):
+        state.pop(name, None)
     F = state["embed.weight"].shape[1]
     E = state["embed.weight"].shape[0]
-    H = state["gru.weight_hh_l0"].shape[1]
-    A = state["attn_proj.weight"].shape[0]
     K = state["out.weight"].shape[0]
-    model = GRUAttention(F, E, H, A, K)
+    if arch == "retain-v1":
+        model = RETAIN(F, E, state["rnn_alpha.weight_hh_l0"].shape[1], K)
+    else:
+        model = GRUAttention(F, E, state["gru.weight_hh_l0"].shape[1], state["attn_proj.weight"].shape[0], K)
     model.load_state_dict(state, strict=True)
     model.eval()
     features, treatments = json.loads(meta["features"]), json.loads(meta["treatments"])

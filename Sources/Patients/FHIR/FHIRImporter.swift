@@ -7,7 +7,9 @@ import Foundation
 /// on, and a file that cannot be read fails alone. NDJSON files of one run form one unit
 /// together (a bulk export puts each resource type in its own file); an NDJSON file with a bad
 /// line is left out whole. Bundles are streamed entry by entry, so memory stays bounded by what
-/// is kept of the records, not by the file's size.
+/// is kept of the records, not by the file's size. A Bundle with nothing of a patient in it
+/// (organisations, practitioners, locations) is reference data: counted, not failed. Every
+/// file's warnings are reported, whether the file imported or failed.
 public struct FHIRImporter: Sendable {
     public let pack: KnowledgePack
 
@@ -54,8 +56,10 @@ public struct FHIRImporter: Sendable {
                     ndjsonFiles.append(file)
                     ndjsonStats.absorb(stats)
                 } catch let issue as ImportIssue {
+                    report.warnings += stats.warnings
                     report.files.append(.init(path: file, ok: false, patients: [], error: issue))
                 } catch {
+                    report.warnings += stats.warnings
                     report.files.append(.init(path: file, ok: false, patients: [], error: ImportIssue("\(error)", at: SourceLocation(file: file))))
                 }
                 continue
@@ -63,33 +67,54 @@ public struct FHIRImporter: Sendable {
             do {
                 var assembler = RecordAssembler(pack: pack)
                 try readJSON(file, into: &assembler, stats: &stats)
+                let types = Set(stats.used.keys).union(stats.skipped.keys)
+                if !types.isEmpty && types.isSubset(of: Self.referenceTypes) {
+                    // Organisations, practitioners, locations (Synthea's hospitalInformation and
+                    // practitionerInformation bundles): reference data, nothing of a patient.
+                    report.merge(stats)
+                    report.referenceFiles += 1
+                    report.files.append(.init(path: file, ok: true, patients: [], error: nil, referenceData: true))
+                    continue
+                }
                 let records = assembler.assemble(stats: &stats)
-                guard !records.isEmpty else { throw ImportIssue("no Patient with a birth date in this file", at: SourceLocation(file: file)) }
+                guard !records.isEmpty else {
+                    let cause = stats.warnings.first { $0.location.resource?.hasPrefix("Patient") ?? false || $0.message.hasPrefix("Patient") }
+                    let what = assembler.hasPatient ? "no Patient of this file could be imported" : "this file holds clinical resources but no Patient"
+                    throw ImportIssue(what + (cause.map { ": \($0.message)" } ?? ""), at: cause?.location ?? SourceLocation(file: file))
+                }
                 let counts = try write(Unit(files: [file], records: records))
                 report.patientsNew += counts.new; report.patientsUpdated += counts.updated; report.patientsUnchanged += counts.unchanged
                 report.merge(stats)
                 report.files.append(.init(path: file, ok: true, patients: records.map(\.id), error: nil))
             } catch let issue as ImportIssue {
+                report.warnings += stats.warnings
                 report.files.append(.init(path: file, ok: false, patients: [], error: issue))
             } catch {
+                report.warnings += stats.warnings
                 report.files.append(.init(path: file, ok: false, patients: [], error: ImportIssue("could not be stored: \(error)", at: SourceLocation(file: file))))
             }
         }
         if !ndjsonFiles.isEmpty {
             let records = ndjson.assemble(stats: &ndjsonStats)
             do {
-                guard !records.isEmpty else { throw ImportIssue("the NDJSON files hold no Patient with a birth date", at: SourceLocation(file: ndjsonFiles[0])) }
+                guard !records.isEmpty else { throw Self.noPatient(in: ndjsonFiles[0], stats: ndjsonStats, what: "the NDJSON files hold") }
                 let counts = try write(Unit(files: ndjsonFiles, records: records))
                 report.patientsNew += counts.new; report.patientsUpdated += counts.updated; report.patientsUnchanged += counts.unchanged
                 report.merge(ndjsonStats)
                 for f in ndjsonFiles { report.files.append(.init(path: f, ok: true, patients: records.map(\.id), error: nil)) }
             } catch {
+                report.warnings += ndjsonStats.warnings
                 let issue = (error as? ImportIssue) ?? ImportIssue("could not be stored: \(error)", at: SourceLocation(file: ndjsonFiles[0]))
                 for f in ndjsonFiles { report.files.append(.init(path: f, ok: false, patients: [], error: issue)) }
             }
         }
         return report
     }
+
+    /// Resource types that describe no patient: a Bundle of only these is reference data.
+    static let referenceTypes: Set<String> = ["Organization", "OrganizationAffiliation", "Practitioner", "PractitionerRole", "Location",
+                                              "HealthcareService", "Endpoint", "Device", "Medication", "Substance", "InsurancePlan",
+                                              "Group", "CodeSystem", "ValueSet", "ConceptMap", "StructureDefinition", "(entry without resource)"]
 
     /// Streams a Bundle (or reads a single resource) into `assembler`.
     func readJSON(_ file: String, into assembler: inout RecordAssembler, stats: inout ImportStatistics) throws {
@@ -175,5 +200,16 @@ public struct FHIRImporter: Sendable {
             stats.skipped[type, default: 0] += 1
             return nil
         }
+    }
+}
+
+extension FHIRImporter {
+    /// The error for a file that yields no patient: where the Patient that could not be used is
+    /// and why, when there was one; otherwise that the file holds none.
+    static func noPatient(in file: String, stats: ImportStatistics, what: String = "this file holds") -> ImportIssue {
+        if let why = stats.warnings.first(where: { $0.location.resource?.hasPrefix("Patient/") == true || $0.message.hasPrefix("Patient") }) {
+            return ImportIssue("no Patient could be imported: \(why.message)", at: why.location)
+        }
+        return ImportIssue("\(what) no Patient resource (the whole file was read)", at: SourceLocation(file: file))
     }
 }

@@ -23,7 +23,7 @@ public struct SourceLocation: Sendable, Codable, Equatable, CustomStringConverti
 /// The parts of FHIR resources that Rounds uses, read from parsed JSON.
 enum FHIRResource {
     struct Patient { var keys: [String]; var id: String; var name: String?; var gender: String?; var birthDate: Date?; var deceased: Date?; var location: SourceLocation }
-    struct Encounter { var keys: [String]; var subject: String?; var start: Date?; var kind: String; var location: SourceLocation }
+    struct Encounter { var keys: [String]; var subject: String?; var start: Date?; var kind: String; var deathCertification: Bool; var location: SourceLocation }
     struct Value { var code: String; var display: String; var value: Double; var unit: String }
     struct Observation { var subject: String?; var encounter: String?; var time: Date?; var values: [Value]; var nonNumeric: [(code: String, display: String)]; var location: SourceLocation }
     struct Condition { var subject: String?; var code: String; var system: String; var display: String; var onset: Date?; var abatement: Date?; var resolvedWithoutDate: Bool; var location: SourceLocation }
@@ -43,6 +43,17 @@ enum FHIRSystem {
 
 /// Reads one resource (a parsed JSON object) into the parts Rounds uses.
 struct ResourceReader {
+    /// What a JSON value is, for messages about a value of the wrong type.
+    static func jsonKind(_ v: Any) -> String {
+        switch v {
+        case is String: return "a string"
+        case is NSNumber, is Bool, is Int, is Double: return "a number or boolean"
+        case is [Any]: return "an array"
+        case is [String: Any]: return "an object"
+        default: return "null"
+        }
+    }
+
     /// Reads a resource. Returns nil for resource types Rounds does not use; throws when a used
     /// resource lacks what it must have.
     static func read(_ r: [String: Any], fullUrl: String?, location: SourceLocation, pack: KnowledgePack) throws -> FHIRResource? {
@@ -53,9 +64,14 @@ struct ResourceReader {
         if let id { keys.append("\(type)/\(id)") }
         switch type {
         case "Patient":
-            guard let id else { throw ImportIssue("Patient without an id", at: location) }
+            // A transaction's POST entries may name a new Patient only by its fullUrl.
+            guard let id = id ?? fullUrl.flatMap(Self.idFromFullUrl) else {
+                throw ImportIssue("Patient without an id or a fullUrl to name it by", at: location)
+            }
+            if r["id"] == nil { keys.append("Patient/\(id)") }
             var birth: Date? = nil
-            if let b = r["birthDate"] as? String {
+            if let raw = r["birthDate"], !(raw is NSNull) {
+                guard let b = raw as? String else { throw ImportIssue("birthDate is \(jsonKind(raw)), not a FHIR date", at: location) }
                 guard let d = ClinicalCalendar.parse(b) else { throw ImportIssue("birthDate '\(b)' is not a FHIR date", at: location) }
                 birth = d
             }
@@ -66,9 +82,15 @@ struct ResourceReader {
         case "Encounter":
             let period = r["period"] as? [String: Any]
             let start = (period?["start"] as? String).flatMap(ClinicalCalendar.parse) ?? (period?["end"] as? String).flatMap(ClinicalCalendar.parse)
-            let kind = ((r["type"] as? [[String: Any]])?.first.flatMap(codeableText))
-                ?? ((r["class"] as? [String: Any])?["code"] as? String) ?? "encounter"
-            return .encounter(.init(keys: keys, subject: reference(r["subject"] ?? r["patient"]), start: start, kind: cleanDisplay(kind), location: location))
+            let types = (r["type"] as? [[String: Any]]) ?? []
+            let kind = types.first.flatMap(codeableText) ?? ((r["class"] as? [String: Any])?["code"] as? String) ?? "encounter"
+            // SNOMED 308646001 "Death certification": paperwork after death, not a visit.
+            let death = types.contains { t in
+                ((t["coding"] as? [[String: Any]]) ?? []).contains { ($0["code"] as? String) == "308646001" }
+                    || (codeableText(t)?.lowercased().contains("death certification") ?? false)
+            }
+            return .encounter(.init(keys: keys, subject: reference(r["subject"] ?? r["patient"]), start: start, kind: cleanDisplay(kind),
+                                    deathCertification: death, location: location))
         case "Observation":
             if let status = r["status"] as? String, ["entered-in-error", "cancelled"].contains(status) { return nil }
             let time = (r["effectiveDateTime"] as? String).flatMap(ClinicalCalendar.parse)
@@ -147,6 +169,17 @@ struct ResourceReader {
         if let h = parts.firstIndex(of: "_history") { parts = Array(parts[..<h]) }
         guard parts.count >= 2 else { return ref }
         return parts[parts.count - 2] + "/" + parts[parts.count - 1]
+    }
+
+    /// The id a fullUrl names: the uuid of `urn:uuid:...`, the oid of `urn:oid:...`, else the
+    /// last path segment of `.../Patient/id`.
+    static func idFromFullUrl(_ url: String) -> String? {
+        for prefix in ["urn:uuid:", "urn:oid:"] where url.hasPrefix(prefix) {
+            let rest = String(url.dropFirst(prefix.count))
+            return rest.isEmpty ? nil : rest
+        }
+        let last = url.split(separator: "/").last.map(String.init)
+        return last.flatMap { $0.isEmpty || $0.contains(":") ? nil : $0 }
     }
 
     static func number(_ any: Any?) -> Double? {

@@ -6,6 +6,8 @@ public struct ImportReport: Sendable, Codable {
         public var ok: Bool
         public var patients: [String]
         public var error: ImportIssue?
+        /// A file with no patient data (organisations, practitioners, locations): read, nothing stored.
+        public var referenceData: Bool = false
     }
     /// A code that feeds nothing in the knowledge pack (kept in the record, not used by the model).
     public struct UnmappedCode: Sendable, Codable, Hashable {
@@ -26,6 +28,8 @@ public struct ImportReport: Sendable, Codable {
     public var patientsNew = 0
     public var patientsUpdated = 0
     public var patientsUnchanged = 0
+    /// Files of reference data only (Synthea's hospitalInformation/practitionerInformation bundles).
+    public var referenceFiles = 0
     public var used: [String: Int] = [:]
     public var skipped: [String: Int] = [:]
     public var unmapped: [UnmappedCode] = []

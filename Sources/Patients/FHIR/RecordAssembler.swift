@@ -4,7 +4,10 @@ import Foundation
 /// NDJSON files of a run), resolving references between them.
 ///
 /// - Visits are the Encounters at which a model feature was measured; observations join their
-///   Encounter by reference, else a visit on the same day, else a visit of their own.
+///   Encounter by reference, else a visit on the same day, else a visit of their own. Every
+///   encounter (any kind; not a death certification) is kept as well: the review date is the last.
+/// - A resource without a subject in a unit with exactly one Patient belongs to that patient
+///   (hand-written and EHR bundles often leave `subject` out); with several it is skipped.
 /// - A MedicationRequest runs from `authoredOn` to its validity end if given; a renewal of the
 ///   same drug continues it; a `stopped` or `completed` one with no end date ends at the
 ///   patient's next encounter (Synthea records stopping without a date).
@@ -38,9 +41,16 @@ struct RecordAssembler {
             }
         }
         var builders = patients.map { PatientBuilder(patient: $0) }
+        var attached: [String: Int] = [:]
+        var firstAttached: SourceLocation?
         func owner(_ subject: String?, _ type: String, _ location: SourceLocation) -> Int? {
             guard let s = subject else {
-                stats.warnings.append(ImportIssue("\(type) has no subject: skipped", at: location)); return nil
+                if patients.count == 1 {
+                    attached[type, default: 0] += 1
+                    if firstAttached == nil { firstAttached = location }
+                    return 0
+                }
+                stats.warnings.append(ImportIssue("\(type) has no subject and this input holds \(patients.count) patients: skipped", at: location)); return nil
             }
             guard let i = patientIndex[s] else {
                 stats.warnings.append(ImportIssue("\(type) refers to patient \(s), which is not in this input: skipped", at: location)); return nil
@@ -50,7 +60,7 @@ struct RecordAssembler {
         for e in encounterList {
             guard let i = owner(e.subject, "Encounter", e.location) else { continue }
             guard let start = e.start else { stats.warnings.append(ImportIssue("Encounter has no period: skipped", at: e.location)); continue }
-            builders[i].encounters.append((e.keys, start, e.kind))
+            builders[i].encounters.append((e.keys, start, e.kind, e.deathCertification))
         }
         for r in resources {
             switch r {
@@ -66,21 +76,26 @@ struct RecordAssembler {
                     }
                 }
                 for v in o.values {
-                    switch pack.features.measure(code: v.code, value: v.value, unit: v.unit) {
+                    var measurement = pack.features.measure(code: v.code, value: v.value, unit: v.unit)
+                    var file = "features.yaml"
+                    if measurement == .unmapped { measurement = pack.context.labs.measure(code: v.code, value: v.value, unit: v.unit); file = "context.yaml" }
+                    switch measurement {
                     case .value: break
                     case .unmapped: stats.noteUnmapped(system: "LOINC", code: v.code, display: v.display)
                     case .unknownUnit(let f, let unit):
-                        stats.noteProblem(feature: f, problem: "unknown unit '\(unit)'", issue: ImportIssue("\(f) \(v.value) \(unit): unit not known to features.yaml", at: o.location))
+                        stats.noteProblem(feature: f, problem: "unknown unit '\(unit)'", issue: ImportIssue("\(f) \(v.value) \(unit): unit not known to \(file)", at: o.location))
                     case .outOfRange(let f, let value, let range):
-                        stats.noteProblem(feature: f, problem: "outside plausible range \(range.lowerBound)–\(range.upperBound)",
-                                          issue: ImportIssue("\(f) \(value) is outside \(range.lowerBound)–\(range.upperBound): not used", at: o.location))
+                        let unit = (pack.features.definition(id: f) ?? pack.context.labs.definition(id: f))?.unit ?? ""
+                        let issue = ImportIssue("\(f) \(Self.number(value)) \(unit) on \(ClinicalCalendar.dayString(time)) is implausible (outside \(Self.number(range.lowerBound))–\(Self.number(range.upperBound)) \(unit)): not used", at: o.location)
+                        stats.noteProblem(feature: f, problem: "implausible: outside \(Self.number(range.lowerBound))–\(Self.number(range.upperBound)) \(unit)", issue: issue)
+                        stats.warnings.append(issue)
                     }
                     builders[i].observations.append((o.encounter, Observation(code: v.code, display: v.display, value: v.value, unit: v.unit, time: time)))
                 }
             case .condition(let c):
                 guard let i = owner(c.subject, "Condition", c.location) else { continue }
                 guard let onset = c.onset else { stats.warnings.append(ImportIssue("Condition \(c.code) has no onset or recorded date: skipped", at: c.location)); continue }
-                if pack.features.conditionFeature(code: c.code, display: c.display) == nil {
+                if pack.features.conditionFeature(code: c.code, display: c.display) == nil && !pack.context.knowsCondition(code: c.code, display: c.display) {
                     stats.noteUnmapped(system: c.system == FHIRSystem.snomed ? "SNOMED" : c.system, code: c.code, display: c.display)
                 }
                 builders[i].conditions.append(ConditionEntry(code: c.code, display: c.display, onset: onset, abatement: c.abatement ?? (c.resolvedWithoutDate ? onset : nil)))
@@ -95,21 +110,31 @@ struct RecordAssembler {
                 }
                 guard let med = coded else { stats.warnings.append(ImportIssue("MedicationRequest names no medication: skipped", at: m.location)); continue }
                 guard let start = m.authored else { stats.warnings.append(ImportIssue("MedicationRequest has no authoredOn date: skipped", at: m.location)); continue }
-                if pack.treatments.map(code: med.code, display: med.display) == nil {
+                if pack.treatments.map(code: med.code, display: med.display) == nil && pack.context.therapies.map(code: med.code, display: med.display) == nil {
                     stats.noteUnmapped(system: med.system == FHIRSystem.rxnorm ? "RxNorm" : med.system, code: med.code, display: med.display)
                 }
                 builders[i].requests.append((med, m.status, start, m.end))
             default: break
             }
         }
+        if let first = firstAttached, let p = patients.first {
+            let what = attached.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+            stats.warnings.append(ImportIssue("\(what) without a subject: attached to the only patient of this input, Patient/\(p.id)", at: first))
+        }
         return builders.compactMap { $0.build(pack: pack, stats: &stats) }
     }
+
+    /// A value as a person writes it: no trailing zeros.
+    static func number(_ x: Double) -> String { String(format: "%g", x) }
+
+    /// Whether the unit holds a Patient resource (with or without a birth date).
+    var hasPatient: Bool { resources.contains { if case .patient = $0 { return true } else { return false } } }
 }
 
 /// Gathers one patient's resources, then orders them into a record.
 private struct PatientBuilder {
     let patient: FHIRResource.Patient
-    var encounters: [(keys: [String], start: Date, kind: String)] = []
+    var encounters: [(keys: [String], start: Date, kind: String, deathCertification: Bool)] = []
     var observations: [(encounter: String?, observation: Observation)] = []
     var conditions: [ConditionEntry] = []
     var requests: [(med: FHIRResource.Coded, status: String, start: Date, end: Date?)] = []
@@ -174,7 +199,8 @@ private struct PatientBuilder {
         }
         meds.sort { ($0.start, $0.code) < ($1.start, $1.code) }
         let conds = conditions.sorted { ($0.onset, $0.code) < ($1.onset, $1.code) }
+        let all = sortedEncounters.filter { !$0.deathCertification }.map { EncounterEntry(date: $0.start, kind: $0.kind) }
         return PatientRecord(id: patient.id, name: patient.name, sex: Sex(fhir: patient.gender), birthDate: birth,
-                             deceasedAt: patient.deceased, origin: .imported, visits: kept2, conditions: conds, medications: meds)
+                             deceasedAt: patient.deceased, origin: .imported, visits: kept2, conditions: conds, medications: meds, encounters: all)
     }
 }

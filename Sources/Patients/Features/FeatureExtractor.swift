@@ -36,6 +36,9 @@ public struct FeatureExtractor: Sendable {
         case measured(slot: Int, indicator: Int)
         case condition(feature: String, history: Bool, derivedFrom: Int?, derived: DerivedCondition?)
         case medication(treatment: String, includeRelated: Bool)
+        /// A history feature; `slot` is the measured feature a response reads (-1 otherwise),
+        /// `indicator` its `_missing` column or -1.
+        case history(HistoryDerivation, treatment: String, includeRelated: Bool, slot: Int, indicator: Int)
         case age, femaleSex, unknown
     }
     private let plan: [(column: Int, op: Column)]
@@ -66,6 +69,9 @@ public struct FeatureExtractor: Sendable {
                 plan.append((j, .medication(treatment: d.treatment ?? "", includeRelated: d.includeRelated)))
             case .demographic:
                 plan.append((j, d.id == "age" ? .age : (d.id == "sex_female" ? .femaleSex : .unknown)))
+            case .history:
+                plan.append((j, .history(d.derive ?? .interval, treatment: d.treatment ?? "", includeRelated: d.includeRelated,
+                                         slot: d.of.flatMap { slots[$0] } ?? -1, indicator: d.missingIndicator ? j + 1 : -1)))
             }
             j += d.missingIndicator ? 2 : 1
         }
@@ -115,6 +121,40 @@ public struct FeatureExtractor: Sendable {
         return conditionColumns.filter { row[$0.column] == 1 }.map(\.id)
     }
 
+    /// Latest known value of each measured feature as of `date` (observations up to the end of
+    /// that day, each within its carry-forward window counted from `date`): the review date's
+    /// labs, which need not fall on a visit.
+    public func knownValues(for record: PatientRecord, at date: Date) -> [String: KnownValue] {
+        let cutoff = ClinicalCalendar.endOfDay(date)
+        var known = [KnownValue?](repeating: nil, count: measured.count)
+        for visit in record.visits where visit.date <= cutoff {
+            for o in visit.observations where o.time <= cutoff {
+                if case .value(let f, let v) = pack.features.measure(o), let s = slotByID[f], o.time >= (known[s]?.time ?? .distantPast) {
+                    known[s] = KnownValue(feature: f, value: v, time: o.time)
+                }
+            }
+        }
+        var out: [String: KnownValue] = [:]
+        for (s, k) in known.enumerated() {
+            if let k, date.timeIntervalSince(k.time) <= carrySeconds[s] { out[k.feature] = k }
+        }
+        return out
+    }
+
+    /// The condition features that hold at `date`: coded and active (or, for history features,
+    /// ever diagnosed), or derived from a value known at `date`.
+    public func conditionFeatures(for record: PatientRecord, at date: Date) -> [String] {
+        let known = knownValues(for: record, at: date)
+        return pack.features.conditions.filter { d in
+            let coded = record.conditions.contains { c in
+                pack.features.conditionFeature(code: c.code, display: c.display)?.0.id == d.id && (d.history ? c.onset <= date : c.isActive(at: date))
+            }
+            if coded { return true }
+            if let derived = d.derived, let v = known[derived.from] { return derived.holds(v.value) }
+            return false
+        }.map(\.id)
+    }
+
     /// Computes the rows of visits 0...last in order, handing each to `body`.
     private func walk(_ record: PatientRecord, through last: Int, _ body: (Int, [Float]) -> Void) {
         guard last >= 0 else { return }
@@ -127,12 +167,19 @@ public struct FeatureExtractor: Sendable {
         }
         var value = [Double](repeating: .nan, count: measured.count)
         var time = [Date](repeating: .distantPast, count: measured.count)
+        // Every value seen so far of the measured features a response reads, in time order.
+        var series = [[(time: Date, value: Double)]](repeating: [], count: measured.count)
+        let tracked = Set(plan.compactMap { _, op -> Int? in if case .history(.response, _, _, let s, _) = op, s >= 0 { return s }; return nil })
         let width = catalog.columns.count
         for t in 0...last {
             let visit = record.visits[t]
             for o in visit.observations {
-                if case .value(let f, let v) = catalog.measure(o), let s = slotByID[f], o.time >= time[s] {
-                    value[s] = v; time[s] = o.time
+                if case .value(let f, let v) = catalog.measure(o), let s = slotByID[f] {
+                    if o.time >= time[s] { value[s] = v; time[s] = o.time }
+                    if tracked.contains(s) {
+                        let at = series[s].lastIndex { $0.time <= o.time }.map { $0 + 1 } ?? 0
+                        series[s].insert((o.time, v), at: at)
+                    }
                 }
             }
             let date = visit.date
@@ -154,12 +201,43 @@ public struct FeatureExtractor: Sendable {
                 case .medication(let treatment, let includeRelated):
                     let on = medications.contains { $0.mapping.treatment == treatment && (!$0.mapping.related || includeRelated) && $0.entry.isActive(at: date) }
                     row[j] = on ? 1 : 0
+                case .history(let derive, let treatment, let includeRelated, let slot, let indicator):
+                    let v = Self.history(derive, at: date, previous: t > 0 ? record.visits[t - 1].date : nil,
+                                         courses: medications.filter { $0.mapping.treatment == treatment && (!$0.mapping.related || includeRelated) }.map(\.entry),
+                                         series: slot >= 0 ? series[slot] : [], carry: slot >= 0 ? carrySeconds[slot] : 0)
+                    row[j] = Float(v)
+                    if v.isNaN, indicator >= 0 { row[indicator] = 1 }
                 case .age: row[j] = Float(date.timeIntervalSince(record.birthDate) / (365.2425 * 86400))
                 case .femaleSex: row[j] = record.sex == .female ? 1 : 0
                 case .unknown: row[j] = .nan
                 }
             }
             body(t, row)
+        }
+    }
+
+    static let day = 86400.0, year = 365.2425 * 86400
+
+    /// One history feature as of a visit on `date`: `courses` are the record's medication
+    /// entries of the feature's option, `series` the values (time order) measured so far of the
+    /// feature a response reads. NaN when unknown.
+    static func history(_ derive: HistoryDerivation, at date: Date, previous: Date?, courses: [MedicationEntry],
+                        series: [(time: Date, value: Double)], carry: Double) -> Double {
+        switch derive {
+        case .interval:
+            return previous.map { date.timeIntervalSince($0) / day } ?? .nan
+        case .timeOn:
+            guard let start = courses.filter({ $0.isActive(at: date) }).map(\.start).min() else { return 0 }
+            return date.timeIntervalSince(start) / year
+        case .stopped:
+            let taking = courses.contains { $0.isActive(at: date) }
+            return !taking && courses.contains { c in c.start <= date && (c.end.map { $0 <= date } ?? false) } ? 1 : 0
+        case .response:
+            guard let course = courses.filter({ $0.start <= date }).max(by: { $0.start < $1.start }) else { return .nan }
+            guard let before = series.last(where: { $0.time <= course.start }), course.start.timeIntervalSince(before.time) <= carry else { return .nan }
+            let until = min(course.end ?? date, date)
+            guard let after = series.first(where: { $0.time.timeIntervalSince(course.start) >= 60 * day && $0.time <= until }) else { return .nan }
+            return after.value - before.value
         }
     }
 }

@@ -59,7 +59,22 @@ public struct FeatureCatalog: Sendable {
 /// How a code was recognised.
 public enum MatchKind: String, Sendable, Codable { case code, name }
 
-public enum FeatureKind: String, Sendable, Codable { case lab, vital, condition, medication, demographic }
+public enum FeatureKind: String, Sendable, Codable { case lab, vital, condition, medication, demographic, history }
+
+/// How a `history` feature is read off the timeline as of a visit (docs/features in
+/// `Knowledge/features.yaml`; `FeatureExtractor` computes them).
+public enum HistoryDerivation: String, Sendable, Codable {
+    /// Days since the previous visit (unknown at the first visit).
+    case interval
+    /// Years since the current course of the option's drugs began (0 when not taking one).
+    case timeOn = "time_on"
+    /// 1 when a drug of the option was taken before and is no longer taken at the visit.
+    case stopped
+    /// The change of the `of` feature on the option's latest course: its first value measured
+    /// at least 60 days after the start (and before any stop) minus the latest value at or before
+    /// the start (within the feature's carry-forward window); unknown until both are known.
+    case response
+}
 
 /// One entry of `features.yaml`.
 public struct FeatureDefinition: Sendable, Decodable {
@@ -87,11 +102,15 @@ public struct FeatureDefinition: Sendable, Decodable {
     public var treatment: String?
     /// For medications: also count the option's related drugs (premixed insulin, ...).
     public var includeRelated: Bool
+    /// For history features: what is read off the timeline.
+    public var derive: HistoryDerivation?
+    /// For `response` history features: the measured feature whose change is read.
+    public var of: String?
     /// Normalized unit spelling -> (scale, offset) to the canonical unit.
     private var unitTable: [String: (Double, Double)] = [:]
 
     enum CodingKeys: String, CodingKey {
-        case id, name, kind, loinc, snomed, names, unit, aliases, conversions, range, missing, derived, history, treatment
+        case id, name, kind, loinc, snomed, names, unit, aliases, conversions, range, missing, derived, history, treatment, derive, of
         case includeRelated = "include_related"
     }
     struct Missing: Decodable {
@@ -123,6 +142,8 @@ public struct FeatureDefinition: Sendable, Decodable {
         history = try c.decodeIfPresent(Bool.self, forKey: .history) ?? false
         treatment = try c.decodeIfPresent(String.self, forKey: .treatment)
         includeRelated = try c.decodeIfPresent(Bool.self, forKey: .includeRelated) ?? false
+        derive = try c.decodeIfPresent(HistoryDerivation.self, forKey: .derive)
+        of = try c.decodeIfPresent(String.self, forKey: .of)
         var table: [String: (Double, Double)] = [:]
         for conv in conversions { table[UnitConversion.normalize(conv.unit)] = (conv.scale, conv.offset) }
         for u in aliases + (unit.map { [$0] } ?? []) { table[UnitConversion.normalize(u)] = (1, 0) }
@@ -132,6 +153,17 @@ public struct FeatureDefinition: Sendable, Decodable {
         }
         if kind == .medication && treatment == nil {
             throw DecodingError.dataCorruptedError(forKey: .treatment, in: c, debugDescription: "medication feature '\(id)' needs a treatment")
+        }
+        if kind == .history {
+            guard let derive else {
+                throw DecodingError.dataCorruptedError(forKey: .derive, in: c, debugDescription: "history feature '\(id)' needs derive: interval, time_on, stopped or response")
+            }
+            if derive != .interval && treatment == nil {
+                throw DecodingError.dataCorruptedError(forKey: .treatment, in: c, debugDescription: "history feature '\(id)' (\(derive.rawValue)) needs a treatment")
+            }
+            if derive == .response && of == nil {
+                throw DecodingError.dataCorruptedError(forKey: .of, in: c, debugDescription: "history feature '\(id)' (response) needs `of`: the measured feature whose change it reads")
+            }
         }
     }
 

@@ -7,6 +7,10 @@ public struct KnowledgePack: Sendable {
     public let directory: URL
     public let features: FeatureCatalog
     public let treatments: TreatmentCatalog
+    /// Conditions, labs and drug classes shown and given to the rules, never model inputs (`context.yaml`).
+    public let context: ContextCatalog
+    /// Who the model may judge (`population.yaml`; anyone when the pack has none).
+    public let population: Population
 
     /// Loads and cross-checks the pack in `directory`.
     public init(directory: URL) throws {
@@ -17,9 +21,21 @@ public struct KnowledgePack: Sendable {
         let treatmentFile: TreatmentFile = try Self.decode("treatments.yaml", in: directory)
         features = try FeatureCatalog(definitions: featureFile.features)
         treatments = try TreatmentCatalog(options: treatmentFile.treatments)
+        context = try ContextCatalog.load(from: directory)
+        population = try Population.load(from: directory)
+        for id in population.excludes + (population.diagnosis.map { [$0] } ?? [])
+        where context.condition(id: id) == nil && features.definition(id: id)?.kind != .condition {
+            throw KnowledgeError.invalid(file: "population.yaml", path: "population", message: "'\(id)' is no condition of context.yaml or features.yaml")
+        }
+        if let d = population.derived, features.definition(id: d.feature)?.kind != .lab {
+            throw KnowledgeError.invalid(file: "population.yaml", path: "population.diagnosis.derived", message: "'\(d.feature)' is no lab of features.yaml")
+        }
         for (i, d) in features.definitions.enumerated() {
             if let t = d.treatment, treatments.option(id: t) == nil {
                 throw KnowledgeError.invalid(file: "features.yaml", path: "features[\(i)].treatment", message: "feature '\(d.id)' names treatment '\(t)', which treatments.yaml does not define")
+            }
+            if let of = d.of, features.definition(id: of)?.kind != .lab && features.definition(id: of)?.kind != .vital {
+                throw KnowledgeError.invalid(file: "features.yaml", path: "features[\(i)].of", message: "feature '\(d.id)' reads the change of '\(of)', which is no measured feature")
             }
             if let from = d.derived?.from, features.definition(id: from)?.kind != .lab && features.definition(id: from)?.kind != .vital {
                 throw KnowledgeError.invalid(file: "features.yaml", path: "features[\(i)].derived", message: "feature '\(d.id)' is derived from '\(from)', which is no measured feature")

@@ -70,6 +70,11 @@ public enum ClinicalCalendar {
         Date(timeIntervalSince1970: Double(daysFromCivil(year: year, month: month, day: day)) * 86400)
     }
 
+    /// The last second of `date`'s UTC day: "as of a day" includes everything taken on it.
+    public static func endOfDay(_ date: Date) -> Date {
+        Date(timeIntervalSince1970: ((date.timeIntervalSince1970 / 86400).rounded(.down) + 1) * 86400 - 1)
+    }
+
     /// `YYYY-MM-DD` in UTC.
     public static func dayString(_ date: Date) -> String {
         let (y, m, d) = civil(fromDays: Int((date.timeIntervalSince1970 / 86400).rounded(.down)))

@@ -19,12 +19,18 @@ public struct PatientRecord: Sendable, Equatable {
     public var visits: [Visit]
     public var conditions: [ConditionEntry]
     public var medications: [MedicationEntry]
+    /// Every encounter of the source (any kind, with or without a model feature; a death
+    /// certification is not one), sorted by date. `visits` are the subset the model sees; the
+    /// review date is the last of these. Empty for synthetic records, whose visits are all their encounters.
+    public var encounters: [EncounterEntry]
 
     public init(id: String, name: String? = nil, sex: Sex, birthDate: Date, deceasedAt: Date? = nil,
-                origin: Origin, visits: [Visit], conditions: [ConditionEntry], medications: [MedicationEntry]) {
+                origin: Origin, visits: [Visit], conditions: [ConditionEntry], medications: [MedicationEntry],
+                encounters: [EncounterEntry] = []) {
         self.id = id; self.name = name; self.sex = sex; self.birthDate = birthDate
         self.deceasedAt = deceasedAt; self.origin = origin
         self.visits = visits; self.conditions = conditions; self.medications = medications
+        self.encounters = encounters
     }
 
     /// Where a record came from. Everything shown from a synthetic record says it is synthetic.
@@ -68,6 +74,13 @@ public enum Sex: String, Sendable, Codable, Equatable, CaseIterable {
     public var letter: String {
         switch self { case .female: "F"; case .male: "M"; case .other: "O"; case .unknown: "?" }
     }
+}
+
+/// One encounter of any kind, as the source dated and named it.
+public struct EncounterEntry: Sendable, Equatable {
+    public var date: Date
+    public var kind: String
+    public init(date: Date, kind: String) { self.date = date; self.kind = kind }
 }
 
 /// A visit (FHIR Encounter) and what was measured at it.

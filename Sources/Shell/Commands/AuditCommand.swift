@@ -7,8 +7,8 @@ import Store
 struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
-        abstract: "The audit log: show recent entries, verify the hash chain, export it (JSONL, CSV, FHIR AuditEvent, CDS Hooks feedback).",
-        subcommands: [Show.self, Verify.self, Export.self],
+        abstract: "The audit log: show recent entries, verify it, export it (JSONL, CSV, FHIR AuditEvent, CDS Hooks feedback), prove a decision is in it.",
+        subcommands: [Show.self, Verify.self, Export.self, Key.self, CheckpointNow.self, Prove.self, VerifyProof.self],
         defaultSubcommand: Show.self)
 
     /// `audit show`: the latest entries.
@@ -37,16 +37,38 @@ struct AuditCommand: ParsableCommand {
     struct Verify: SessionCommand {
         static let configuration = CommandConfiguration(
             commandName: "verify",
-            abstract: "Walk the hash chain and name the first entry that was altered, deleted, inserted or reordered.",
-            discussion: "Without --file it checks the store: every entry's content against its SHA-256, each link to the entry before, the head (and its MAC under the site key), and that every decision has its intact entry. With --file it checks an exported JSONL file offline. Exits with status 1 when the log is not intact.")
+            abstract: "Walk the hash chain and the Merkle tree and name the first entry that was altered, deleted, inserted or reordered.",
+            discussion: """
+                Without --file it checks the store: every entry's content against its SHA-256, each link to the entry before, the head \
+                (and its MAC under the site key), the Merkle tree (RFC 9162) against every signed checkpoint (signature, root, and a \
+                consistency proof from each to the next), and that every decision has its intact entry. With --file it checks an \
+                exported JSONL file offline; with --public-key (the site's, from `audit key`) also the checkpoints the export carries, \
+                with no secret; with --checkpoint, that the export begins with the log a checkpoint kept from before signed. Exits \
+                with status 1 when the log is not intact.
+                """)
+        static var needsPatients: Bool { false }
         @OptionGroup var global: GlobalOptions
         @Option(help: ArgumentHelp("Verify an exported JSONL file instead of the store.", valueName: "file")) var file: String?
+        @Option(help: ArgumentHelp("With --file: the site's public key (PEM), to check the export's signed checkpoints.", valueName: "file")) var publicKey: String?
+        @Option(help: ArgumentHelp("With --file: a checkpoint kept from before (JSON); the export must begin with the log it signed.", valueName: "file")) var checkpoint: String?
         @Flag(help: "Print as JSON.") var json = false
 
         func run(in session: Session) throws {
             let start = Date()
             let v: AuditVerification
-            do { v = try file.map { try AuditFileVerifier.verify(path: $0) } ?? session.store.verifyAudit() } catch let e as StoreError {
+            if file == nil && (publicKey != nil || checkpoint != nil) {
+                throw ValidationError("--public-key and --checkpoint check an exported file: give --file too (the store is checked with its own key)")
+            }
+            do {
+                if let file {
+                    let key = try publicKey.map { try SigningKey.PublicKey(file: $0) }
+                    let kept = try checkpoint.map { path -> Checkpoint in
+                        guard let data = FileManager.default.contents(atPath: path) else { throw StoreError.notFound("cannot read \(path)") }
+                        return try Checkpoint.read(json: data, source: path)
+                    }
+                    v = try AuditFileVerifier.verify(path: file, publicKey: key, trusted: kept)
+                } else { v = try session.store.verifyAudit() }
+            } catch let e as StoreError {
                 throw ValidationError(e.description)
             }
             let seconds = Date().timeIntervalSince(start)
@@ -60,6 +82,12 @@ struct AuditCommand: ParsableCommand {
                     out.print("✓ \(what): \(v.entries) entries intact" + (file == nil ? ", \(v.decisions) decision\(v.decisions == 1 ? "" : "s") matching \(v.decisions == 1 ? "its entry" : "their entries")" : "")
                               + (v.headHash.map { "; head #\(v.headSeq!) \($0.prefix(16))…" } ?? "")
                               + (file == nil ? (v.headAuthenticated ? "; head MAC verified with the site key." : ".") : "."))
+                    if let root = v.treeRoot {
+                        let signed = v.signaturesChecked ? "signature and root" : "root (signature not checked)"
+                        out.print("✓ Merkle root \(root.prefix(16))… over \(v.entries) entries; \(v.checkpoints) signed checkpoint\(v.checkpoints == 1 ? "" : "s") (\(signed)) match"
+                                  + (v.checkpoints == 1 ? "es" : "") + (file == nil && v.checkpoints > 1 ? ", each extending the one before (RFC 9162 consistency proofs)." : ".")
+                                  + (checkpoint != nil ? " Your kept checkpoint is where this log begins." : ""))
+                    }
                     for n in v.notes { out.print(out.dim(n)) }
                     out.print(out.dim(String(format: "Checked in %.2f s.", seconds)))
                 } else {

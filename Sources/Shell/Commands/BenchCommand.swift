@@ -20,9 +20,13 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Instead, measure making a case report of a 40-visit patient (`rounds report`), whole.") var report = false
     @Option(help: ArgumentHelp("The build of the elementwise kernels to measure: baseline, avx2 or avx512 (default: the best this CPU has).", valueName: "build"))
     var kernels: String?
+    @Option(help: ArgumentHelp("The architecture to measure: \(TreatmentNetwork.architectures.joined(separator: " or ")).", valueName: "name"))
+    var architecture: String = RETAIN.architecture
+    @Option(help: "Hidden size (the default model's: 64 for gru-attention-v1, 32 for retain-v1).") var hidden: Int?
     @Flag(help: "Print as JSON.") var json = false
 
     struct Result: Codable {
+        var architecture: String; var hidden: Int
         var forwardMillisecondsT12: Double; var forwardMillisecondsT40: Double
         var explanationMillisecondsT12: Double; var explanationMillisecondsT40: Double
         var guidelineChecksMicroseconds: Double?
@@ -47,8 +51,10 @@ struct BenchCommand: ParsableCommand {
             guard Kernels.variants.contains(k) else { throw ValidationError("--kernels takes one of \(Kernels.variants.joined(separator: ", "))") }
             guard Kernels.use(k) else { throw ValidationError("this CPU cannot run the \(k) kernels (it runs \(Kernels.variant))") }
         }
-        let shape = ModelShape(features: 42, embed: 32, hidden: 64, attention: 32, treatments: 8)
-        let model = GRUAttention(shape: shape, seed: 1)
+        guard TreatmentNetwork.architectures.contains(architecture) else { throw ValidationError("--architecture takes \(TreatmentNetwork.architectures.joined(separator: " or "))") }
+        let hiddenSize = hidden ?? (architecture == RETAIN.architecture ? 32 : 64)
+        let shape = ModelShape(features: 42, embed: 32, hidden: hiddenSize, attention: 32, treatments: 8)
+        let model = TreatmentNetwork(architecture: architecture, shape: shape, seed: 1)
         var rng = ModelRandom(seed: 5)
         func sequence(_ T: Int) -> [Float] { (0..<(T * shape.features)).map { _ in rng.uniform(-2, 2) } }
         func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
@@ -90,14 +96,16 @@ struct BenchCommand: ParsableCommand {
         let data = Dataset(examples: examples, features: (0..<shape.features).map { "f\($0)" }, treatments: (0..<8).map { "t\($0)" })
         func throughput(_ threads: Int) -> Double {
             var c = TrainingConfig(); c.epochs = 1; c.threads = threads
+            c.architecture = architecture; c.hidden = hiddenSize
             return Trainer(config: c).train(train: data, validation: Dataset(examples: Array(examples.prefix(32)), features: data.features, treatments: data.treatments)).sequencesPerSecond
         }
-        let r = Result(forwardMillisecondsT12: latency(12), forwardMillisecondsT40: latency(40),
+        let r = Result(architecture: architecture, hidden: hiddenSize, forwardMillisecondsT12: latency(12), forwardMillisecondsT40: latency(40),
                        explanationMillisecondsT12: explanation(12), explanationMillisecondsT40: explanation(40),
                        guidelineChecksMicroseconds: guidelineMicroseconds,
                        trainSequencesPerSecond1Thread: throughput(1), trainSequencesPerSecond2Threads: throughput(2),
                        kernels: Kernels.variant)
         if json { try Output().json(r); return }
+        print("\(architecture), hidden \(hiddenSize)")
         print(String(format: "forward, one patient, 12 visits: %.3f ms (median of %d)", r.forwardMillisecondsT12, repetitions))
         print(String(format: "forward, one patient, 40 visits: %.3f ms (median of %d)", r.forwardMillisecondsT40, repetitions))
         print(String(format: "full explanation (probabilities, attention, IG 50 steps), 12 visits: %.2f ms; 40 visits: %.2f ms", r.explanationMillisecondsT12, r.explanationMillisecondsT40))

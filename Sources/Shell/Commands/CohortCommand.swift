@@ -3,13 +3,14 @@ import Foundation
 import Cohort
 import Patients
 import Store
+import TreatmentModel
 
 /// `rounds cohort`: the synthetic demo cohort.
 struct CohortCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cohort",
         abstract: "The synthetic demo cohort: generate it, or show what is in the store.",
-        subcommands: [Info.self, Generate.self],
+        subcommands: [Info.self, Generate.self, Export.self],
         defaultSubcommand: Info.self)
 
     struct Generate: ParsableCommand {
@@ -39,6 +40,39 @@ struct CohortCommand: ParsableCommand {
             if tty { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
             ctx.out.print(String(format: "Generated %d synthetic patients (seed %llu) in %.2f s (%.0f patients/s).", size, seed, seconds, Double(size) / seconds))
             ctx.out.print("They are synthetic: no real person is described.")
+        }
+    }
+
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write the cohort's index visits as a CSV table: one row per synthetic patient, for analysis outside Rounds.",
+            discussion: """
+            Columns: patient, split (train, validation, test: the split training uses), label, the simulated utility
+            of every option (utility.<option>), then the summary the tree baseline of `evaluate` reads: the index visit's
+            features (last.<feature>) and per-feature aggregates over the visits (HistoryAggregates). Unknown values are
+            empty. `benchmarks/probe_labels.py` reads it. The patients are synthetic.
+            """)
+
+        @OptionGroup var global: GlobalOptions
+
+        @Option(help: ArgumentHelp("The CSV file to write.", valueName: "file"))
+        var out: String
+
+        func run() throws {
+            let ctx = try Context(global)
+            let data = try ModelData.load(ctx, seed: TrainingConfig().seed, indexOnly: true)
+            let treatments = ctx.pack.treatments.ids
+            let aggregates = HistoryAggregates(pack: ctx.pack)
+            var text = (["patient", "split", "label"] + treatments.map { "utility." + $0 } + aggregates.names).joined(separator: ",") + "\n"
+            for (split, part) in [("train", data.train), ("validation", data.validation), ("test", data.test)] {
+                for e in part.examples {
+                    guard let truth = try ctx.store.cohortTruth(id: e.patientID) else { continue }
+                    let values = aggregates.row(e.rows).map { $0.isNaN ? "" : String($0) }
+                    text += ([e.patientID, split, treatments[e.label]] + truth.utilities.map { String(format: "%.6f", $0) } + values).joined(separator: ",") + "\n"
+                }
+            }
+            try AtomicFile.write(Data(text.utf8), to: out)
+            ctx.out.print("Wrote \(data.train.examples.count + data.validation.examples.count + data.test.examples.count) synthetic patients to \(out).")
         }
     }
 

@@ -15,7 +15,7 @@ struct AcceptCommand: SessionCommand {
     @OptionGroup var global: GlobalOptions
     @OptionGroup var selection: PatientSelection
     @Option(help: ArgumentHelp("Free-text note stored with the decision.", valueName: "text")) var note: String?
-    @Flag(help: "Confirm a choice that a guideline contraindicates (a --note is then required).") var confirm = false
+    @Flag(help: "Confirm a choice that a guideline contraindicates (a --note is then required), or a decision on a patient outside the model's population.") var confirm = false
     @Flag(help: "Print the stored decision as JSON.") var json = false
 
     func run(in session: Session) throws {
@@ -36,7 +36,7 @@ struct OverrideCommand: SessionCommand {
     @Argument(help: ArgumentHelp("The treatment chosen instead (id or name; Tab completes).", valueName: "treatment")) var treatment: String
     @Option(help: ArgumentHelp("Why (a code from Knowledge/override-reasons.yaml).", valueName: "code")) var reason: String
     @Option(help: ArgumentHelp("Free-text note stored with the decision.", valueName: "text")) var note: String?
-    @Flag(help: "Confirm a choice that a guideline contraindicates (a --note is then required).") var confirm = false
+    @Flag(help: "Confirm a choice that a guideline contraindicates (a --note is then required), or a decision on a patient outside the model's population.") var confirm = false
     @OptionGroup var selection: PatientSelection
     @Flag(help: "Print the stored decision as JSON.") var json = false
 

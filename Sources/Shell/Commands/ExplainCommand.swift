@@ -1,6 +1,7 @@
 import ArgumentParser
 import Explanations
 import Foundation
+import Guidelines
 import Patients
 import Review
 
@@ -36,7 +37,8 @@ struct ExplainCommand: SessionCommand {
         struct IG: Encodable { var target: Int; var method: String; var steps: Int; var baseline: String; var attributions: [[Double]]; var delta: Double }
         var model_sha256: String; var features: [String]; var treatments: [String]; var input: [[Float]]
         var probabilities: [Float]; var attention: [Float]; var ig: IG
-        var patient: String; var synthetic: Bool; var target_status: String
+        var patient: String; var synthetic: Bool; var target_status: String; var target_standing: Standing
+        var notice: ModelNotice
     }
 
     func run(in session: Session) throws {
@@ -56,7 +58,7 @@ struct ExplainCommand: SessionCommand {
                                           probabilities: a.probabilities, attention: a.attention,
                                           ig: .init(target: target, method: rule.rawValue, steps: r.steps, baseline: baseline,
                                                     attributions: (0..<T).map { Array(r.attributions[($0 * F)..<($0 * F + F)]) }, delta: r.delta),
-                                          patient: record.id, synthetic: record.origin == .synthetic, target_status: a.status(target).rawValue))
+                                          patient: record.id, synthetic: record.origin == .synthetic, target_status: a.status(target).rawValue, target_standing: a.standing(target), notice: a.notice))
             return
         }
         let out = session.out
@@ -64,7 +66,7 @@ struct ExplainCommand: SessionCommand {
         a.warnIfTopContraindicated(out)
         out.print(String(format: "p(%@) = %.3f; at the baseline (%@) %.3f: change %+.4f. Guideline status: ", a.treatments[target].name, r.probabilityAtInput,
                          baseline == "zeros" ? "zeros = the population mean, an average patient" : "the first visit repeated", r.probabilityAtBaseline, r.change)
-                  + a.statusText(out, a.status(target)))
+                  + a.statusText(out, target))
         let deltaLine = String(format: "Completeness: attributions sum to %+.5f; delta %+.2e (%.2f%% of the change), %@ with %d steps.",
                                r.attributions.reduce(0, +), r.delta, 100 * r.relativeDelta, rule.rawValue, r.steps)
         out.print(r.relativeDelta > 0.01 ? out.yellow(deltaLine + " ⚠ above 1 %: raise --steps (or --steps auto).") : deltaLine)

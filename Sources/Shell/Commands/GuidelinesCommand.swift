@@ -23,23 +23,33 @@ struct GuidelinesCommand: ParsableCommand {
 
         func run(in session: Session) throws {
             let record = try selection.record(in: session)
-            let i = try selection.index(for: record)
-            let report = GuidelineChecker(book: try session.rules()).check(PatientFacts(record: record, visit: i, pack: session.pack))
-            try session.audit(.guidelinesShown, patient: record.id, detail: ["visit": String(i + 1), "fired": report.firedRules.joined(separator: " ")])
+            let review = try selection.review(for: record, in: session)
+            let report = GuidelineChecker(book: try session.rules()).check(PatientFacts(record: record, asOf: review.date, pack: session.pack))
+            try session.audit(.guidelinesShown, patient: record.id, detail: ["visit": review.visit.map { String($0 + 1) } ?? "none", "review_date": review.day,
+                                                                            "fired": report.firedRules.joined(separator: " ")])
             if json { try session.out.json(report); return }
             let out = session.out
-            out.print(out.bold("Guideline checks · \(record.id) · as of \(report.indexDate)"))
+            out.print(out.bold("Guideline checks · \(record.id) · as of \(review.day) (\(review.basis.rawValue))"))
+            if let d = record.deceasedAt { out.print(out.bold("Died \(ClinicalCalendar.dayString(d)).")) }
             for option in session.pack.treatments.options {
-                let status = report.statuses[option.id] ?? .neutral
                 let findings = report.findings.filter { $0.treatments.contains(option.id) }
                 guard !findings.isEmpty else { continue }
-                let mark = status == .contraindicated ? out.red(out.bold("✖ CONTRAINDICATED")) : (status == .caution || status == .recheck ? out.yellow("! \(status.label)") : status.label)
                 out.print("")
-                out.print(out.bold(option.name) + "  " + mark)
+                out.print(out.bold(option.name) + "  " + out.standing(report.standing(option.id)))
                 for f in findings {
                     let sev = f.severity == .critical ? out.red("critical") : (f.severity == .warning ? out.yellow("warning") : "info")
-                    out.print("  [\(sev)] \(f.message)" + (f.status == .unknown ? out.yellow(" (cannot be decided: \(f.missing.joined(separator: ", ")) missing)") : ""))
+                    let kind = f.kind == .deintensification ? out.yellow(" ↓ deintensify:") : ""
+                    out.print("  [\(sev)]\(kind) \(f.message)" + (f.status == .unknown ? out.yellow(" (cannot be decided: \(f.missing.joined(separator: ", ")) missing)") : ""))
                     for r in f.references { out.print(out.dim("      \(r.citation) · rule \(f.rule)")) }
+                }
+            }
+            let deintensify = report.deintensifications
+            if !deintensify.isEmpty {
+                out.print("")
+                out.print(out.bold("Deintensify") + out.dim("  (reduce or stop a drug being taken: not one of the model's options)"))
+                for f in deintensify {
+                    let names = f.treatments.filter { report.standing($0).deintensify == f.rule }.compactMap { session.pack.treatments.option(id: $0)?.name }
+                    out.print("  " + out.yellow("↓ \(names.joined(separator: ", ")):") + " \(f.message)" + out.dim(" · rule \(f.rule)"))
                 }
             }
             let quiet = session.pack.treatments.options.filter { o in !report.findings.contains { $0.treatments.contains(o.id) } }.map(\.name)
@@ -48,7 +58,7 @@ struct GuidelinesCommand: ParsableCommand {
     }
 
     struct Lint: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Validate every rule file: unknown facts or treatments, duplicate ids, missing references, conditions that can never hold.")
+        static let configuration = CommandConfiguration(abstract: "Validate every rule file: unknown facts or treatments, duplicate ids, conditions that can never hold, and references (document and section required; a recommendation number only with checked_in; no placeholders such as \"unverified\" or \"6.x\").")
         @OptionGroup var global: GlobalOptions
 
         func run() throws {
@@ -58,8 +68,9 @@ struct GuidelinesCommand: ParsableCommand {
                 let book = try RuleBook(pack: pack)
                 let files = Set(book.rules.map(\.file)).count
                 print("\(book.rules.count) rules in \(files) files: no problems.")
-                let unverified = book.rules.filter { $0.references.contains { !$0.verified } }.count
-                print("\(unverified) rules cite a source whose recommendation number or wording could not be checked here (marked unverified).")
+                let refs = book.rules.flatMap(\.references)
+                let numbered = refs.filter { $0.recommendation != nil }.count
+                print("\(refs.count) references: each names its document and section; \(numbered) carry a recommendation number, each with where it was checked.")
             } catch let e as RuleBook.Problems {
                 for p in e.problems { FileHandle.standardError.write(Data((p.description + "\n").utf8)) }
                 throw ExitCode(1)

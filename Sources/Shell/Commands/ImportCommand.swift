@@ -32,7 +32,9 @@ struct ImportCommand: SessionCommand {
         let started = Date()
         let report = importer.run(paths: paths) { unit in
             try ctx.store.save(imported: unit.records, source: unit.files.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")) { r in
-                PatientSummaryFields(conditions: r.visits.isEmpty ? [] : extractor.conditionFeatures(for: r, asOf: r.visits.count - 1))
+                // Key conditions as of the review date: the pack's context (type 2 diabetes...) first, then the model's.
+                guard let date = (try? ReviewPoint.resolve(r))?.date else { return PatientSummaryFields(conditions: []) }
+                return PatientSummaryFields(conditions: ctx.pack.context.conditions(of: r, at: date).map(\.condition.id) + extractor.conditionFeatures(for: r, at: date))
             }
         }
         let seconds = Date().timeIntervalSince(started)
@@ -57,6 +59,9 @@ struct ImportReportView {
         let changed = report.patientsNew + report.patientsUpdated
         out.print("Patients: \(report.patientsNew) new, \(report.patientsUpdated) updated, \(report.patientsUnchanged) unchanged"
                   + (changed == 0 && report.patientsUnchanged > 0 ? " (no changes)" : ""))
+        if report.referenceFiles > 0 {
+            out.print("Reference data: \(report.referenceFiles) file(s) of organisations, practitioners or locations only (no patient; nothing stored)")
+        }
         if !report.used.isEmpty {
             out.print("Resources used: " + report.used.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         }

@@ -78,9 +78,10 @@ struct LearningRound {
         let ids = session.pack.treatments.ids
         let decisions = try session.store.allDecisions().compactMap { LoggedDecision($0, treatments: ids) }
         let current = try session.model()
-        let (candidate, report): (GRUAttention, Learner.Report)
+        let (candidate, report): (TreatmentNetwork, Learner.Report)
         do {
-            (candidate, report) = try Learner(settings: settings).run(current: current.file.model, decisions: decisions, treatments: ids, test: test,
+            (candidate, report) = try Learner(settings: settings).run(current: current.file.model, decisions: decisions, treatments: ids,
+                                                                      test: try test.projected(onto: current.file.features),
                                                                       truePropensity: truePropensity)
         } catch let e as Learner.Problem { throw ValidationError(e.description) }
         var outcome = Outcome(report: report, saved: nil, activated: false)

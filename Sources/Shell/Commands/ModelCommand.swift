@@ -59,7 +59,7 @@ struct Show: SessionCommand {
         let cardPath = (path as NSString).deletingPathExtension + ".md"
         let card = try? String(contentsOfFile: cardPath, encoding: .utf8)
         let m = loaded.file
-        let summary = Summary(path: path, sha256: loaded.sha256, version: m.extra["version"], architecture: ModelFile.architecture, shape: m.model.shape,
+        let summary = Summary(path: path, sha256: loaded.sha256, version: m.extra["version"], architecture: m.model.architecture, shape: m.model.shape,
                               features: m.features, treatments: m.treatments, trainingConfig: m.extra["training_config"],
                               trainingCohort: m.extra["training_cohort"], testMetrics: m.extra["test_metrics"], data: m.extra["data"], card: card.map(DefaultModel.cardSummary))
         if json { try out.json(summary); return }
@@ -67,7 +67,12 @@ struct Show: SessionCommand {
         out.print("file      \(loaded.path)")
         out.print("sha256    \(loaded.sha256)")
         let s = m.model.shape
-        out.print("model     \(ModelFile.architecture): \(s.features) features → embed \(s.embed) → GRU \(s.hidden) → attention \(s.attention) → \(s.treatments) treatments")
+        switch m.model {
+        case .gruAttention:
+            out.print("model     \(m.model.architecture): \(s.features) features → embed \(s.embed) → GRU \(s.hidden) → attention \(s.attention) → \(s.treatments) treatments")
+        case .retain:
+            out.print("model     \(m.model.architecture) (RETAIN): \(s.features) features → embed \(s.embed) → two reverse-time GRUs \(s.hidden) (visit and variable attention) → \(s.treatments) treatments, temperature \(String(format: "%.3f", m.model.temperature))")
+        }
         if let d = summary.data { out.print("trained   on \(d), cohort \(summary.trainingCohort ?? "?")") }
         if let metrics = summary.testMetrics, let scores = try? JSONDecoder().decode(Evaluation.Scores.self, from: Data(metrics.utf8)) {
             out.print(String(format: "test      accuracy %.3f · macro F1 %.3f (%.3f–%.3f) · macro AUC %.3f · ECE %.3f",

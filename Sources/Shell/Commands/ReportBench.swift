@@ -31,7 +31,7 @@ struct ReportBench: Encodable {
         guard let record = (0..<5000).lazy.map({ generator.patient($0).record }).first(where: { $0.visits.count >= 40 }) else {
             throw ReviewError("no 40-visit patient among the first 5,000 of the demo cohort")
         }
-        let index = record.visits.count - 1
+        let review = try ReviewPoint.resolve(record)
         let path = dir.appendingPathComponent("case.html").path
         func ms(_ body: () throws -> Void) rethrows -> Double {
             let t0 = DispatchTime.now().uptimeNanoseconds
@@ -43,11 +43,11 @@ struct ReportBench: Encodable {
         var bytes = 0
         for _ in 0..<max(repetitions, 3) {
             whole.append(try ms {
-                let report = try CaseReport(workspace: workspace, reviewer: reviewer, record: record, index: index)
+                let report = try CaseReport(workspace: workspace, reviewer: reviewer, record: record, review: review)
                 bytes = try ReportWriter.write(report, to: path, workspace: workspace, reviewer: reviewer)
             })
         }
-        let report = try CaseReport(workspace: workspace, reviewer: reviewer, record: record, index: index)
+        let report = try CaseReport(workspace: workspace, reviewer: reviewer, record: record, review: review)
         for _ in 0..<max(repetitions, 3) { page.append(ms { _ = report.html() }) }
         func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
         return ReportBench(visits: min(record.visits.count, PatientAnalysis.maxVisits), repetitions: whole.count, medianMilliseconds: median(whole),

@@ -29,7 +29,9 @@ struct ReportCommand: SessionCommand {
     var out: String
 
     func validate() throws {
-        if session != nil && (selection.patient != nil || selection.visit != nil) { throw ValidationError("--session makes a report of each patient the session loads: leave out --patient and --visit") }
+        if session != nil && (selection.patient != nil || selection.visit != nil || selection.asOf != nil) {
+            throw ValidationError("--session makes a report of each patient the session loads, as of their last encounter: leave out --patient, --visit and --as-of")
+        }
     }
 
     func run(in s: Session) throws {
@@ -39,25 +41,25 @@ struct ReportCommand: SessionCommand {
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             for id in ids {
                 let record = try s.load(id)
-                guard !record.visits.isEmpty else { throw ValidationError("\(id) has no visits with model features to review") }
-                try write(s, record: record, index: record.visits.count - 1, to: nil)
+                try write(s, record: record, review: try PatientSelection.review(record, visit: nil, asOf: nil), to: nil)
             }
             s.out.print("Wrote \(ids.count) case reports for \(session) to \(out).")
             return
         }
         let record = try selection.record(in: s)
-        try write(s, record: record, index: try selection.index(for: record), to: out)
+        try write(s, record: record, review: try selection.review(for: record, in: s), to: out)
     }
 
     /// Makes one report and writes it to `path`, or into the folder `out` named by the patient.
-    func write(_ s: Session, record: PatientRecord, index: Int, to path: String?) throws {
-        let report = try CaseReport(workspace: s.workspace, reviewer: s.context.reviewer, record: record, index: index,
+    func write(_ s: Session, record: PatientRecord, review: ReviewPoint, to path: String?) throws {
+        _ = try PatientSelection.modelVisit(record, review)
+        let report = try CaseReport(workspace: s.workspace, reviewer: s.context.reviewer, record: record, review: review,
                                     options: CaseReport.Options(whatIf: whatif, pseudonymize: pseudonymize))
         var isDir: ObjCBool = false
         let target = path.flatMap { FileManager.default.fileExists(atPath: $0, isDirectory: &isDir) && isDir.boolValue ? nil : $0 }
             ?? (out as NSString).appendingPathComponent(report.patientLabel + ".html")
         let bytes = try ReportWriter.write(report, to: target, workspace: s.workspace, reviewer: s.context.reviewer)
-        s.out.print("Wrote the case report of \(report.patientLabel) as of visit \(index + 1) (\(report.analysis.indexDate)) to \(target) (\(bytes / 1024) KB)."
+        s.out.print("Wrote the case report of \(report.patientLabel) as of \(report.analysis.indexDate) (model's last visit \(report.analysis.index + 1)) to \(target) (\(bytes / 1024) KB)."
                     + (record.origin == .synthetic ? " Synthetic patient." : ""))
     }
 

@@ -8,10 +8,11 @@ import TreatmentModel
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train the GRU-attention treatment model on the store's (synthetic) cohort.",
+        abstract: "Train the treatment model (RETAIN by default) on the store's (synthetic) cohort.",
         discussion: """
         Patient-level split 70/15/15 (fixed seed), Adam, early stopping on validation loss,
-        gradient clipping. Ctrl-C stops training and writes nothing; the model file is written
+        gradient clipping; soft targets from the simulated utilities where the cohort keeps them;
+        the temperature fitted on the validation split (retain-v1). Ctrl-C stops training and writes nothing; the model file is written
         whole or not at all. Same seed, data, settings and threads: the same file, byte for byte.
         """)
 
@@ -20,6 +21,10 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Where to write the model.", valueName: "file"))
     var out: String = "rounds-model.safetensors"
 
+    @Option(help: ArgumentHelp("The architecture: \(TreatmentNetwork.architectures.joined(separator: " or ")).", valueName: "name"))
+    var architecture: String = TrainingConfig().architecture
+    @Option(help: "Soft targets softmax(utility / this) where utilities are known; 0 trains on the best option alone.")
+    var utilityTemperature: Float = TrainingConfig().utilityTemperature
     @Option(help: "Maximum epochs.") var epochs: Int = TrainingConfig().epochs
     @Option(help: "Sequences per batch.") var batchSize: Int = TrainingConfig().batchSize
     @Option(name: .customLong("lr"), help: "Adam learning rate.") var learningRate: Float = TrainingConfig().learningRate
@@ -37,11 +42,16 @@ struct TrainCommand: ParsableCommand {
         guard epochs >= 1, batchSize >= 1, learningRate > 0, patience >= 1, embed >= 1, hidden >= 1, attention >= 1, threads >= 1 else {
             throw ValidationError("epochs, batch size, learning rate, patience, sizes and threads must be positive")
         }
+        guard TreatmentNetwork.architectures.contains(architecture) else {
+            throw ValidationError("--architecture takes \(TreatmentNetwork.architectures.joined(separator: " or ")), not '\(architecture)'")
+        }
+        guard utilityTemperature >= 0 else { throw ValidationError("--utility-temperature must be 0 or positive") }
     }
 
     var config: TrainingConfig {
         var c = TrainingConfig()
         c.epochs = epochs; c.batchSize = batchSize; c.learningRate = learningRate; c.patience = patience; c.seed = seed
+        c.architecture = architecture; c.utilityTemperature = utilityTemperature
         c.embed = embed; c.hidden = hidden; c.attention = attention; c.threads = threads; c.weightDecay = weightDecay; c.classBalance = classBalance
         return c
     }
@@ -60,7 +70,7 @@ struct TrainCommand: ParsableCommand {
             ctx.out.print("Interrupted: no model written.")
             throw ExitCode(130)
         }
-        let test = Evaluation.score(name: "GRU + attention", probabilities: Trainer.predict(result.model, data.test),
+        let test = Evaluation.score(name: result.model.name, probabilities: Trainer.predict(result.model, data.test),
                                     labels: data.test.labels, treatments: data.test.treatments, resamples: 1000)
         let meta: [String: String] = [
             "version": "rounds-\(data.fingerprint.prefix(8))-s\(seed)",
@@ -69,14 +79,17 @@ struct TrainCommand: ParsableCommand {
             "split": "patient-level 70/15/15, seed \(seed)",
             "training_examples": data.decisionPoints ? "every decision point of the training patients' histories" : "index visits",
             "best_epoch": "\(result.bestEpoch)",
+            "temperature_fit": result.model.hasTemperature ? "validation split, negative log-likelihood" : "none (gru-attention-v1)",
             "test_metrics": try String(decoding: JSONEncoder.sorted.encode(test.scores), as: UTF8.self),
             "data": "synthetic demo cohort (not real patients)",
         ]
-        let file = ModelFile(model: result.model, features: data.train.features, treatments: data.train.treatments, extra: meta)
+        let range = TrainingRange.observed(rows: data.train.examples.lazy.map(\.rows), columns: data.train.features.count)
+        let file = ModelFile(model: result.model, features: data.train.features, treatments: data.train.treatments, extra: meta, trainingRange: range)
         let bytes = try file.encode()
         try AtomicFile.write(bytes, to: out)
         try ctx.audit(.modelTrained, action: "C", detail: ["out": out, "model_sha256": Digest.sha256(bytes), "best_epoch": String(result.bestEpoch)])
-        ctx.out.print(String(format: "Wrote %@ (best epoch %d of %d; %.0f sequences/s).", out, result.bestEpoch, result.history.count, result.sequencesPerSecond))
+        ctx.out.print(String(format: "Wrote %@ (%@; best epoch %d of %d; %.0f sequences/s%@).", out, result.model.architecture, result.bestEpoch, result.history.count,
+                             result.sequencesPerSecond, result.model.hasTemperature ? String(format: "; temperature %.3f", result.model.temperature) : ""))
         ctx.out.print(String(format: "Test split: accuracy %.3f, macro F1 %.3f, AUC %.3f, ECE %.3f. `rounds evaluate --model %@` compares with the baselines.",
                              test.scores.accuracy.value, test.scores.macroF1.value, test.scores.macroAUC.value, test.scores.expectedCalibrationError.value, out))
     }
@@ -94,12 +107,19 @@ struct ModelData {
         let labelled = try ctx.store.labelledPatients()
         guard labelled.count >= 20 else { throw ValidationError("the store holds \(labelled.count) labelled synthetic patients; `rounds cohort generate` makes a cohort to train on") }
         let extractor = FeatureExtractor(pack: ctx.pack)
-        let all = try Dataset(records: labelled.map { ($0.record, $0.label) }, extractor: extractor)
+        // The index visit's utilities, in the pack's order (the store keeps the simulator's).
+        var utilities: [String: [Float]] = [:]
+        for p in labelled where !p.utilities.isEmpty {
+            let u = ctx.pack.treatments.ids.map { Float(ResponseSimulatorIndex.utility(of: $0, in: p.utilities)) }
+            if u.allSatisfy(\.isFinite) { utilities[p.record.id] = u }
+        }
+        let all = try Dataset(records: labelled.map { ($0.record, $0.label) }, extractor: extractor, utilities: utilities)
         var (train, validation, test) = all.split(seed: seed)
         let useDecisionPoints = !indexOnly && labelled.allSatisfy { $0.visitLabels.count == $0.record.visits.count }
         if useDecisionPoints {
             let trainIDs = Set(train.examples.map(\.patientID))
-            train = try Dataset(decisionPoints: labelled.filter { trainIDs.contains($0.record.id) }.map { ($0.record, $0.visitLabels) }, extractor: extractor)
+            train = try Dataset(decisionPoints: labelled.filter { trainIDs.contains($0.record.id) }.map { ($0.record, $0.visitLabels) }, extractor: extractor,
+                                utilities: utilities)
         }
         return ModelData(train: train, validation: validation, test: test, fingerprint: all.fingerprint(), decisionPoints: useDecisionPoints)
     }

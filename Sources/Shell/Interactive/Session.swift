@@ -19,6 +19,8 @@ final class Session {
     let interactive: Bool
     /// Long views go through it on a terminal (`Pager`); `--no-pager` turns it off.
     var pager = Pager()
+    /// The review date `load ID --as-of DATE` set for that patient: their views default to it.
+    var reviewAsOf: (patient: String, date: String)?
 
     init(context: Context, interactive: Bool) {
         self.context = context
@@ -81,11 +83,13 @@ extension SessionCommand {
     func run() throws { try runInOwnSession() }
 
     /// Opens the pack and store (seeding an empty store only when `needsPatients`) and runs;
-    /// a long view goes through the pager on a terminal. The review core's errors are reported
+    /// a long view goes through the pager on a terminal; at the end, like an interactive
+    /// session, it signs a checkpoint of what it logged. The review core's errors are reported
     /// as the command's own (message and usage).
     func runInOwnSession() throws {
         do {
             let session = Session(context: try Context(global, seedDemo: Self.needsPatients), interactive: false)
+            defer { try? session.store.writeCheckpoint(reason: "session.end") }
             if global.noPager { session.pager = Pager(disabled: true) }
             guard PagedCommands.pages(self) else { try run(in: session); return }
             try session.pager.page { try run(in: session) }

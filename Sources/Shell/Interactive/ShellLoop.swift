@@ -150,12 +150,12 @@ struct ShellLoop {
             "explain": ["--patient", "--visit", "--steps", "--method", "--baseline", "--top", "--json"],
             "guidelines": ["lint", "--patient", "--visit", "--json"],
             "whatif": ["--patient", "--visit", "--json"],
-            "report": ["--patient", "--visit", "--whatif", "--pseudonymize", "--session", "--out"],
+            "report": ["--patient", "--visit", "--as-of", "--whatif", "--pseudonymize", "--session", "--out"],
             "signin": ["--as", "--out"],
             "accept": ["--note", "--confirm", "--patient", "--visit", "--json"],
             "override": ["--reason", "--note", "--confirm", "--patient", "--visit", "--json"],
             "history": ["--patient", "--json"],
-            "audit": ["show", "verify", "export", "--last", "--patient", "--file", "--format", "--since", "--until", "--by", "--pseudonymize", "--out", "--json"],
+            "audit": ["show", "verify", "export", "key", "checkpoint", "prove", "verify-proof", "--decision", "--public-key", "--checkpoint", "--last", "--patient", "--file", "--format", "--since", "--until", "--by", "--pseudonymize", "--out", "--json"],
         ]
         let store = session.store, pack = session.pack
         Completion.values = [

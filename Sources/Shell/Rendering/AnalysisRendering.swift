@@ -1,29 +1,55 @@
+import Foundation
+import Patients
 import Guidelines
 import Review
 
 /// How the terminal shows an analysis: the standing header, the contraindication warning, the
 /// guideline status marks.
 extension PatientAnalysis {
-    /// The standing note every model view carries.
+    /// The standing note every model view carries: the review date, death, the population and
+    /// the synthetic model (`ModelNotice` says the same in JSON).
     func header(_ out: Output, _ what: String) {
-        out.print(out.bold("\(what) · \(record.id) · as of visit \(index + 1) of \(record.visits.count) (\(indexDate))"))
+        out.print(out.bold("\(what) · \(record.id) · as of \(indexDate) (\(review.basis.rawValue)) · model's last visit \(index + 1) of \(record.visits.count) (\(visitDate))"))
+        if let d = record.deceasedAt { out.print(out.bold("Died \(ClinicalCalendar.dayString(d)).") + " Reviewed as of \(indexDate), \(review.basis == .lastEncounterBeforeDeath ? "the last encounter before death" : review.basis.rawValue).") }
         if record.origin == .synthetic { out.print(out.dim("Synthetic patient; a model trained on synthetic data. Decision support only.")) }
+        else {
+            out.print(out.yellow("The model was trained on a synthetic cohort (no real patients) and has not been validated on real ones. Decision support only."))
+            if model.file.trainingRange == nil { out.print(out.dim("This model file stores no training ranges, so inputs outside them cannot be named.")) }
+            else if outsideTraining.isEmpty { out.print(out.dim("Every input lies within the range the model was trained on.")) }
+            else {
+                out.print(out.yellow("Inputs outside the range the model was trained on (\(outsideTraining.count)):"))
+                for e in outsideTraining { out.print(out.yellow("  " + e.text)) }
+            }
+        }
+        if !outsidePopulation.isEmpty {
+            out.print(out.red(out.bold("⚠ OUTSIDE THE MODEL'S POPULATION (the model is for \(population)): the model's distribution does not apply to this patient.")))
+            for r in outsidePopulation { out.print(out.red("  " + r)) }
+            out.print(out.red("  The record and the guideline checks still apply; a decision needs --confirm."))
+        }
+    }
+
+    /// Says so, in words, when the model is uncertain.
+    func noteIfUncertain(_ out: Output) {
+        guard uncertain else { return }
+        out.print(out.yellow(String(format: "The model is uncertain: its top option, %@, has %.0f%%, below the %.0f%% at which Rounds calls it confident. Weigh the options below on their merits.",
+                                    treatments[top].name, 100 * probabilities[top], 100 * Self.uncertainBelow)))
     }
 
     /// Loud when the model's first choice is one the guidelines contraindicate.
     func warnIfTopContraindicated(_ out: Output) {
-        guard status(top) == .contraindicated else { return }
+        guard standing(top).contraindicated else { return }
         let reasons = contraindications(top).map(\.message)
         out.print(out.red(out.bold("⚠ THE MODEL'S TOP CHOICE, \(treatments[top].name.uppercased()), IS CONTRAINDICATED:")))
         for r in reasons { out.print(out.red("  " + r)) }
     }
 
-    func statusText(_ out: Output, _ s: GuidelineStatus) -> String {
-        switch s {
-        case .contraindicated: return out.red(out.bold("✖ " + s.label))
-        case .caution, .recheck: return out.yellow("! " + s.label)
-        case .indicated: return "✓ " + s.label
-        case .neutral: return out.dim("· " + s.label)
+    func statusText(_ out: Output, _ k: Int) -> String { out.standing(standing(k)) }
+
+    /// The deintensifications the rules ask for, which no model option expresses.
+    func warnDeintensify(_ out: Output) {
+        for f in guidelines.deintensifications {
+            let names = f.treatments.compactMap { t in treatments.first { $0.id == t }?.name }.joined(separator: ", ")
+            out.print(out.yellow("↓ Deintensify \(names) (not a model option): ") + f.message + out.dim(" · rule \(f.rule)"))
         }
     }
 }

@@ -89,6 +89,7 @@ public enum AuditEvent: String, Codable, Sendable, CaseIterable {
     case modelActivated = "model.activated"
     case auditExported = "audit.exported"
     case auditVerified = "audit.verified"
+    case auditProved = "audit.proved"
     /// A case report (HTML) written: a disclosure of the patient's record outside Rounds.
     case reportMade = "report.made"
 
@@ -102,7 +103,7 @@ public enum AuditEvent: String, Codable, Sendable, CaseIterable {
         case .patientsImported, .cohortGenerated: return ("110107", "Import")
         case .modelTrained, .modelActivated: return ("110100", "Application Activity")
         case .auditExported: return ("110101", "Audit Log Used")
-        case .auditVerified: return ("110101", "Audit Log Used")
+        case .auditVerified, .auditProved: return ("110101", "Audit Log Used")
         case .reportMade: return ("110106", "Export")
         }
     }

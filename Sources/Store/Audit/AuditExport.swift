@@ -37,12 +37,17 @@ public struct AuditExportSummary: Sendable, Encodable {
     public var pseudonymized: Bool
     public var complete: Bool
     public var bytes: Int
+    /// Signed checkpoints carried (complete plain JSONL exports).
+    public var checkpoints = 0
 }
 
 extension RoundsStore {
-    /// Streams the chosen entries to `path` (through a temporary file renamed into place, so a
-    /// failed export leaves no partial file), from one read snapshot, in bounded memory.
+    /// Signs a checkpoint of the log, then streams the chosen entries to `path` (through a
+    /// temporary file renamed into place, so a failed export leaves no partial file), from one
+    /// read snapshot, in bounded memory. A complete plain JSONL export carries every checkpoint
+    /// up to the snapshot's head.
     public func exportAudit(_ options: AuditExportOptions, to path: String, exportedAt: String) throws -> AuditExportSummary {
+        try writeCheckpoint(reason: "export")
         let tmp = path + ".partial-\(getpid())"
         guard let writer = BufferedWriter(path: tmp) else {
             throw StoreError.cannotOpen(path: path, reason: "cannot write the export: \(String(cString: strerror(errno)))")
@@ -63,8 +68,12 @@ extension RoundsStore {
                 if !clauses.isEmpty { sql += " WHERE " + clauses.joined(separator: " AND ") }
                 sql += " ORDER BY a.seq"
                 let head = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_head WHERE id = 1")
-                var format = AuditFileFormat(options: options, exportedAt: exportedAt, headSeq: head?["seq"], headHash: head?["hash"], pseudonymizer: pseudonymizer)
+                let size = (head?["seq"] as Int?).map { $0 + 1 } ?? 0
+                let checkpoints = try Self.checkpoints(db).filter { $0.size <= size }
+                var format = AuditFileFormat(options: options, exportedAt: exportedAt, headSeq: head?["seq"], headHash: head?["hash"], pseudonymizer: pseudonymizer,
+                                             checkpoints: checkpoints, log: signingKey.publicKey.keyID)
                 writer.write(try format.prologue())
+                summary.checkpoints = format.checkpoints.count
                 let rows = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(args))
                 while let r = try rows.next() {
                     if options.format == .cdsHooks {

@@ -6,7 +6,10 @@ import Foundation
 ///   end line with the count, so that `audit verify --file` can check it offline. A plain
 ///   export keeps the store's chain; a pseudonymized one cannot (its content changed, and the
 ///   store's hashes of the original content would let anyone confirm a guessed id), so it
-///   carries a chain of its own over the exported lines.
+///   carries a chain of its own over the exported lines. A complete plain export also carries,
+///   after the header, every signed checkpoint of the log (`rounds-audit-jsonl/2`), so that
+///   `audit verify --file F --public-key K` recomputes the Merkle tree and checks each signed
+///   root with no secret; files of format /1 (no checkpoints) still verify.
 /// - `csv`: one row per entry for spreadsheets, with the same hashes.
 /// - `fhir`: a FHIR R4 Bundle (type collection) of AuditEvent resources.
 /// - `cds-hooks`: the decisions as a CDS Hooks Feedback API request body.
@@ -16,13 +19,22 @@ struct AuditFileFormat {
     let headSeq: Int?
     let headHash: String?
     let pseudonymizer: Pseudonymizer?
+    /// The checkpoints to carry, and the log they belong to.
+    let checkpoints: [Checkpoint]
+    let log: String?
     private var exportChain = Digest.genesis
     private var first = true
 
-    static let format = "rounds-audit-jsonl/1"
+    static let format = "rounds-audit-jsonl/2"
+    /// Earlier exports: the same lines, no checkpoints.
+    static let formats = ["rounds-audit-jsonl/1", format]
 
-    init(options: AuditExportOptions, exportedAt: String, headSeq: Int?, headHash: String?, pseudonymizer: Pseudonymizer?) {
+    init(options: AuditExportOptions, exportedAt: String, headSeq: Int?, headHash: String?, pseudonymizer: Pseudonymizer?, checkpoints: [Checkpoint], log: String?) {
         self.options = options; self.exportedAt = exportedAt; self.headSeq = headSeq; self.headHash = headHash; self.pseudonymizer = pseudonymizer
+        // The tree covers the whole log's original entries: only a complete plain export can be held against it.
+        let carry = options.format == .jsonl && options.complete && pseudonymizer == nil
+        self.checkpoints = carry ? checkpoints : []
+        self.log = carry ? log : nil
     }
 
     struct Header: Codable {
@@ -36,6 +48,14 @@ struct AuditFileFormat {
         var filters: [String: String]
         var storeHeadSeq: Int?
         var storeHeadHash: String?
+        /// The log's name (its signing key's id), where checkpoints follow.
+        var log: String?
+    }
+
+    /// A signed checkpoint, one a line after the header (complete plain exports only).
+    struct CheckpointLine: Codable {
+        var type = "checkpoint"
+        var checkpoint: Checkpoint
     }
 
     struct Line: Codable {
@@ -58,7 +78,7 @@ struct AuditFileFormat {
         }
     }
 
-    struct End: Codable { var type = "end"; var entries: Int }
+    struct End: Codable { var type = "end"; var entries: Int; var checkpoints: Int? }
 
     static let encoder: JSONEncoder = {
         let e = JSONEncoder()
@@ -82,8 +102,10 @@ struct AuditFileFormat {
         switch options.format {
         case .jsonl:
             let plain = pseudonymizer == nil
-            return try Self.json(Header(exportedAt: exportedAt, chain: plain ? "store" : "export", pseudonymized: !plain, complete: options.complete,
-                                    filters: filters, storeHeadSeq: plain ? headSeq : nil, storeHeadHash: plain ? headHash : nil)) + "\n"
+            var text = try Self.json(Header(exportedAt: exportedAt, chain: plain ? "store" : "export", pseudonymized: !plain, complete: options.complete,
+                                            filters: filters, storeHeadSeq: plain ? headSeq : nil, storeHeadHash: plain ? headHash : nil, log: log)) + "\n"
+            for c in checkpoints { text += try Self.json(CheckpointLine(checkpoint: c)) + "\n" }
+            return text
         case .csv: return "seq,recorded,event,action,outcome,clinician,role,user,patient,session,detail,content_sha256,prev_hash,hash\n"
         case .fhir:
             return #"{"resourceType":"Bundle","type":"collection","timestamp":"\#(exportedAt)","entry":["#
@@ -93,7 +115,7 @@ struct AuditFileFormat {
 
     func epilogue(count: Int) throws -> String {
         switch options.format {
-        case .jsonl: return try Self.json(End(entries: count)) + "\n"
+        case .jsonl: return try Self.json(End(entries: count, checkpoints: checkpoints.count)) + "\n"
         case .csv: return ""
         case .fhir, .cdsHooks: return "]}\n"
         }

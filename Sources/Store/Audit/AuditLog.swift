@@ -63,6 +63,7 @@ extension RoundsStore {
             INSERT INTO audit (seq, recorded_at, event, clinician, patient_id, content, content_hash, prev_hash, hash)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [seq, e.recorded, e.event.rawValue, e.clinician, e.patient, content, contentHash, previous, hash])
+        try AuditTree.appendLeaf(db, seq: seq, content: content)
         try db.cachedStatement(sql: """
             INSERT INTO audit_head (id, seq, hash, mac) VALUES (1, ?, ?, ?)
             ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, mac = excluded.mac

@@ -11,6 +11,14 @@ public struct AuditVerification: Sendable, Encodable {
     public var headHash: String?
     /// The head's MAC matched the site key (store), or the file's checkpoint was complete (file).
     public var headAuthenticated = false
+    /// Signed checkpoints whose signature and root were checked against the entries.
+    public var checkpoints = 0
+    /// Whether the checkpoints' signatures were checked (a public key was at hand).
+    public var signaturesChecked = false
+    /// The Merkle root over every entry read (RFC 9162), hex.
+    public var treeRoot: String?
+    /// The newest checkpoint among those checked.
+    public var latestCheckpoint: Checkpoint?
     public var problems: [AuditProblem] = []
     public var notes: [String] = []
     public var ok: Bool { problems.isEmpty }
@@ -18,7 +26,7 @@ public struct AuditVerification: Sendable, Encodable {
 }
 
 public struct AuditProblem: Sendable, Encodable, Equatable, CustomStringConvertible {
-    public enum Kind: String, Sendable, Encodable { case altered, deleted, inserted, reordered, head, decision, format }
+    public enum Kind: String, Sendable, Encodable { case altered, deleted, inserted, reordered, head, decision, format, tree, checkpoint }
     /// The entry it concerns, where there is one.
     public var seq: Int?
     public var kind: Kind
@@ -72,17 +80,36 @@ struct ChainWalker {
 }
 
 extension RoundsStore {
-    /// Walks the whole chain in the store, checks the head (and its MAC under the site key) and
+    /// Walks the whole chain in the store, checks the head (and its MAC under the site key),
+    /// recomputes the Merkle tree (every saved node, every signed checkpoint's root and
+    /// signature, and an RFC 9162 consistency proof between each checkpoint and the next), and
     /// that every decision has exactly one intact audit entry. Streams: memory stays flat.
     public func verifyAudit() throws -> AuditVerification {
         try pool.read { db in
             var v = AuditVerification()
             var walker = ChainWalker(contiguous: true)
+            let checkpoints = try Self.checkpoints(db)
+            var tree = TreeChecker(checkpoints: checkpoints.map { ($0, false) }, key: signingKey.publicKey)
+            v.signaturesChecked = true
+            let nodes = try Row.fetchCursor(db, sql: "SELECT pos, hash FROM audit_tree ORDER BY pos")
+            var position = 0
+            var treeProblem: AuditProblem?
             let rows = try Row.fetchCursor(db, sql: "SELECT seq, recorded_at, event, clinician, patient_id, content, content_hash, prev_hash, hash FROM audit ORDER BY seq")
             while let r = try rows.next() {
-                let ok = walker.accept(seq: r["seq"], content: r["content"], contentHash: r["content_hash"], prevHash: r["prev_hash"], hash: r["hash"],
+                let content: String = r["content"]
+                let ok = walker.accept(seq: r["seq"], content: content, contentHash: r["content_hash"], prevHash: r["prev_hash"], hash: r["hash"],
                                        columns: ["recorded_at": r["recorded_at"], "event": r["event"], "clinician": r["clinician"], "patient_id": r["patient_id"]])
                 if !ok { break }
+                // A tree problem is reported only if the chain and head hold: they name the entry better.
+                guard treeProblem == nil && tree.problem == nil else { continue }
+                let seq: Int = r["seq"]
+                _ = tree.add(content: content, completed: { node in
+                    guard treeProblem == nil else { return false }
+                    let saved = try? nodes.next()
+                    if let saved, saved["pos"] == position, MerkleHash(bytes: saved["hash"] as Data? ?? Data()) == node { position += 1; return true }
+                    treeProblem = AuditProblem(seq: seq, kind: .tree, message: "the saved Merkle tree's node \(position) does not match the entries (altered or missing): proofs would not verify")
+                    return false
+                })
             }
             v.entries = walker.count
             v.headSeq = walker.lastSeq
@@ -106,8 +133,42 @@ extension RoundsStore {
             } else if let last = walker.lastSeq {
                 v.problems.append(AuditProblem(seq: nil, kind: .head, message: "the head record is missing, though the log has entries up to #\(last)"))
             }
+            if !v.ok { return v }
+            if let p = treeProblem ?? tree.problem { v.problems.append(p); return v }
+            if let extra = try nodes.next() {
+                v.problems.append(AuditProblem(seq: nil, kind: .tree, message: "the saved Merkle tree has node \(extra["pos"] as Int) beyond the log's \(walker.count) entries"))
+                return v
+            }
+            tree.finish()
+            if let p = tree.problem { v.problems.append(p); return v }
+            v.treeRoot = tree.accumulator.root.hex
+            v.checkpoints = tree.matched
+            v.latestCheckpoint = checkpoints.last
+            try checkConsistency(db, checkpoints, into: &v)
+            if !v.ok { return v }
             try checkDecisions(db, into: &v)
             return v
+        }
+    }
+
+    /// Each checkpoint extends the one before it: the RFC 9162 consistency proof the saved tree
+    /// gives, checked as an outside verifier would.
+    private func checkConsistency(_ db: Database, _ checkpoints: [Checkpoint], into v: inout AuditVerification) throws {
+        var cache: [Int: MerkleHash] = [:]
+        func perfect(_ level: Int, _ index: Int) throws -> MerkleHash {
+            let pos = AuditTree.position(level: level, index: index)
+            if let h = cache[pos] { return h }
+            let h = try AuditTree.hash(db, level: level, index: index)
+            cache[pos] = h
+            return h
+        }
+        for (a, b) in zip(checkpoints, checkpoints.dropFirst()) {
+            guard let old = a.rootHash, let new = b.rootHash else { continue }
+            let proof = try Merkle.consistencyProof(oldSize: a.size, newSize: b.size, perfect: perfect)
+            if !Merkle.verifyConsistency(oldSize: a.size, oldRoot: old, newSize: b.size, newRoot: new, proof: proof) {
+                v.problems.append(AuditProblem(seq: nil, kind: .checkpoint, message: "the checkpoint of \(b.time) (size \(b.size)) does not extend the one of \(a.time) (size \(a.size))"))
+                return
+            }
         }
     }
 

@@ -11,34 +11,9 @@ public struct SiteKey: Sendable {
     /// The key file for the store at `storePath`.
     public static func path(forStore storePath: String) -> String { storePath + ".site-key" }
 
-    /// Reads the key, creating it first if there is none. Two processes starting together agree
-    /// on one key: the new key is written to a private temporary file and linked into place,
-    /// which fails for the loser, who then reads the winner's.
+    /// Reads the key, creating it first if there is none (see `KeyFile`).
     public static func openOrCreate(path: String) throws -> SiteKey {
-        if let k = try read(path) { return SiteKey(path: path, bytes: k) }
-        let bytes = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }
-        let tmp = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let fd = open(tmp, O_CREAT | O_WRONLY | O_EXCL, 0o600)
-        guard fd >= 0 else { throw StoreError.cannotOpen(path: path, reason: "cannot create the site key: \(String(cString: strerror(errno)))") }
-        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        fsync(fd)
-        close(fd)
-        defer { unlink(tmp) }
-        guard written == bytes.count else { throw StoreError.cannotOpen(path: path, reason: "cannot write the site key") }
-        if link(tmp, path) != 0 && errno != EEXIST {
-            throw StoreError.cannotOpen(path: path, reason: "cannot create the site key: \(String(cString: strerror(errno)))")
-        }
-        guard let k = try read(path) else { throw StoreError.cannotOpen(path: path, reason: "the site key vanished while it was created") }
-        return SiteKey(path: path, bytes: k)
-    }
-
-    static func read(_ path: String) throws -> Data? {
-        guard FileManager.default.fileExists(atPath: path) else { return nil }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw StoreError.cannotOpen(path: path, reason: "the site key cannot be read")
-        }
-        guard data.count == 32 else { throw StoreError.corrupt("the site key \(path) holds \(data.count) bytes, not 32") }
-        return data
+        SiteKey(path: path, bytes: try KeyFile.openOrCreate(path: path, what: "site key") { SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) } })
     }
 
     /// HMAC-SHA256 of `message`, hex.

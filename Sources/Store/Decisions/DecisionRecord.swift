@@ -34,9 +34,33 @@ public struct DecisionRecord: Codable, Sendable, Equatable {
     /// How the recommendation shown was picked from the distribution: `argmax` (deterministic,
     /// so the shown action had display probability 1).
     public var displayPolicy: String
-    /// Each treatment's guideline status as shown, and the rules that fired.
+    /// Each treatment's guideline status: its worst finding (`contraindicated`, `caution`,
+    /// `recheck`, `indicated`, `neutral`), the meaning it has had since the first record; and the
+    /// rules that fired.
     public var guidelineStatuses: [String: String]
     public var firedRules: [String]
+    /// Each treatment's standing as the screen showed it: the strongest indication beside the
+    /// strongest caution or contraindication, whether it was taken, and any deintensification.
+    /// Added after the first records: absent (nil) in those, which keep their hashes.
+    public var guidelineStandings: [String: ShownStanding]?
+
+    /// An option's guideline standing as shown (rule ids, so a reader can look each one up).
+    public struct ShownStanding: Codable, Sendable, Equatable {
+        public var taking: Bool
+        /// The strongest indication's rule, when one fired.
+        public var indication: String?
+        /// The reason against, `contraindicated`, `caution` or `recheck`, and its rule.
+        public var against: String?
+        public var againstRule: String?
+        /// The deintensification rule that fired for a drug being taken.
+        public var deintensify: String?
+        /// The words shown, e.g. "indicated · caution".
+        public var label: String
+        public init(taking: Bool, indication: String?, against: String?, againstRule: String?, deintensify: String?, label: String) {
+            self.taking = taking; self.indication = indication; self.against = against; self.againstRule = againstRule
+            self.deintensify = deintensify; self.label = label
+        }
+    }
     public var recommended: String
     public var chosen: String
     public var outcome: Outcome
@@ -77,11 +101,13 @@ public struct DecisionRecord: Codable, Sendable, Equatable {
                 patient: String, visit: Int, visitDate: String, modelVersion: String?, modelSha256: String, knowledgeSha256: String,
                 input: ModelInput, treatments: [String], probabilities: [Float], displayedOrder: [String], displayPolicy: String = "argmax",
                 guidelineStatuses: [String: String], firedRules: [String], recommended: String, chosen: String, outcome: Outcome,
-                reason: OverrideReason?, note: String?, contraindicatedChoice: Bool, reward: Double, rewardRule: String) {
+                reason: OverrideReason?, note: String?, contraindicatedChoice: Bool, reward: Double, rewardRule: String,
+                guidelineStandings: [String: ShownStanding]? = nil) {
         self.id = id; self.recordedAt = recordedAt; self.clinician = clinician; self.role = role; self.sessionId = sessionId
         self.patient = patient; self.visit = visit; self.visitDate = visitDate; self.modelVersion = modelVersion; self.modelSha256 = modelSha256
         self.knowledgeSha256 = knowledgeSha256; self.input = input; self.treatments = treatments; self.probabilities = probabilities
         self.displayedOrder = displayedOrder; self.displayPolicy = displayPolicy; self.guidelineStatuses = guidelineStatuses
+        self.guidelineStandings = guidelineStandings
         self.firedRules = firedRules; self.recommended = recommended; self.chosen = chosen; self.outcome = outcome; self.reason = reason
         self.note = note; self.contraindicatedChoice = contraindicatedChoice; self.reward = reward; self.rewardRule = rewardRule
         self.probabilityOfRecommended = treatments.firstIndex(of: recommended).map { probabilities[$0] } ?? 0

@@ -6,6 +6,12 @@ import Foundation
 public protocol Recommender: Sendable {
     var name: String { get }
     func probabilities(_ example: Dataset.Example) -> [Float]
+    /// Distributions of many examples (one call, where a library predicts in batches).
+    func probabilities(batch examples: [Dataset.Example]) -> [[Float]]
+}
+
+extension Recommender {
+    public func probabilities(batch examples: [Dataset.Example]) -> [[Float]] { examples.map(probabilities) }
 }
 
 /// Always the training set's most frequent treatment, with the training frequencies as its
@@ -109,11 +115,16 @@ public struct LogisticRegression: Recommender {
 }
 
 /// The trained model as a recommender.
+///
+/// `columns` (indices into the examples' columns) picks the model's own features when the
+/// examples carry more than the model was trained on.
 public struct ModelRecommender: Recommender {
     public let name: String
-    public let model: GRUAttention
-    public init(name: String = "GRU + attention", model: GRUAttention) { self.name = name; self.model = model }
+    public let model: TreatmentNetwork
+    public let columns: [Int]?
+    public init(name: String? = nil, model: TreatmentNetwork, columns: [Int]? = nil) { self.name = name ?? model.name; self.model = model; self.columns = columns }
     public func probabilities(_ example: Dataset.Example) -> [Float] {
-        model.forward(SequenceBatch(sequences: [model.standardize(example.rows)], features: model.shape.features)).probabilities(0)
+        let rows = columns.map { Dataset.project(example.rows, $0) } ?? example.rows
+        return model.forward(SequenceBatch(sequences: [model.standardize(rows)], features: model.shape.features)).probabilities(0)
     }
 }

@@ -24,15 +24,20 @@ public struct ParameterLayout: Sendable, Equatable {
     public let tensors: [Tensor]
     public let count: Int
 
+    /// The `gru-attention-v1` tensors.
     public init(_ s: ModelShape) {
-        let specs: [(String, [Int])] = [
+        self.init(specs: [
             ("embed.weight", [s.embed, s.features]), ("embed.bias", [s.embed]),
             ("gru.weight_ih_l0", [3 * s.hidden, s.embed]), ("gru.weight_hh_l0", [3 * s.hidden, s.hidden]),
             ("gru.bias_ih_l0", [3 * s.hidden]), ("gru.bias_hh_l0", [3 * s.hidden]),
             ("attn_proj.weight", [s.attention, s.hidden]), ("attn_proj.bias", [s.attention]),
             ("attn_score.weight", [1, s.attention]),
             ("out.weight", [s.treatments, s.hidden]), ("out.bias", [s.treatments]),
-        ]
+        ])
+    }
+
+    /// Tensors laid out one after another in the order given.
+    public init(specs: [(String, [Int])]) {
         var offset = 0
         var tensors: [Tensor] = []
         for (name, shape) in specs {
@@ -44,6 +49,9 @@ public struct ParameterLayout: Sendable, Equatable {
     }
 
     public func tensor(_ name: String) -> Tensor? { tensors.first { $0.name == name } }
+
+    /// The offset of a tensor that must exist (the model's own layout).
+    func offset(_ name: String) -> Int { tensor(name)!.offset }
 
     // Offsets by role, for the kernels.
     var embedW: Int { tensors[0].offset }

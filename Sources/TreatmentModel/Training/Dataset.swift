@@ -8,7 +8,12 @@ public struct Dataset: Sendable {
         /// Raw feature rows (canonical units, NaN = unknown), one per visit up to the index visit.
         public var rows: [[Float]]
         public var label: Int
-        public init(patientID: String, rows: [[Float]], label: Int) { self.patientID = patientID; self.rows = rows; self.label = label }
+        /// The simulated utility of every treatment (the pack's order) at this decision point,
+        /// where the cohort keeps them (the index visit); training's soft targets come from them.
+        public var utilities: [Float]?
+        public init(patientID: String, rows: [[Float]], label: Int, utilities: [Float]? = nil) {
+            self.patientID = patientID; self.rows = rows; self.label = label; self.utilities = utilities
+        }
     }
 
     public var examples: [Example]
@@ -20,8 +25,9 @@ public struct Dataset: Sendable {
     }
 
     /// Builds examples from records and their labels (treatment ids), visits up to the index
-    /// visit (the last), at most `maxVisits` of the most recent.
-    public init(records: [(PatientRecord, String)], extractor: FeatureExtractor, maxVisits: Int = 40) throws {
+    /// visit (the last), at most `maxVisits` of the most recent; `utilities` by patient id are
+    /// the index visit's (the pack's treatment order).
+    public init(records: [(PatientRecord, String)], extractor: FeatureExtractor, maxVisits: Int = 40, utilities: [String: [Float]] = [:]) throws {
         let treatments = extractor.pack.treatments.ids
         var out: [Example] = []
         out.reserveCapacity(records.count)
@@ -29,7 +35,7 @@ public struct Dataset: Sendable {
             guard let k = treatments.firstIndex(of: label) else { throw ModelFileError.invalid("label '\(label)' of \(r.id) is no treatment of the pack") }
             guard !r.visits.isEmpty else { continue }
             let rows = extractor.matrix(for: r).rows.suffix(maxVisits)
-            out.append(Example(patientID: r.id, rows: Array(rows), label: k))
+            out.append(Example(patientID: r.id, rows: Array(rows), label: k, utilities: utilities[r.id]))
         }
         self.init(examples: out, features: extractor.pack.features.columns, treatments: treatments)
     }
@@ -38,7 +44,7 @@ public struct Dataset: Sendable {
     /// `minVisits − 1` to the last) with the best option at visit k. Training on all of them
     /// multiplies what a cohort teaches; evaluation stays on the index visits.
     public init(decisionPoints records: [(record: PatientRecord, visitLabels: [Int])], extractor: FeatureExtractor,
-                minVisits: Int = 2, maxVisits: Int = 40) throws {
+                minVisits: Int = 2, maxVisits: Int = 40, utilities: [String: [Float]] = [:]) throws {
         let treatments = extractor.pack.treatments.ids
         var out: [Example] = []
         for (r, labels) in records {
@@ -48,7 +54,8 @@ public struct Dataset: Sendable {
             }
             let rows = extractor.matrix(for: r).rows
             for k in max(minVisits - 1, 0)..<rows.count {
-                out.append(Example(patientID: r.id, rows: Array(rows[max(0, k + 1 - maxVisits)...k]), label: labels[k]))
+                out.append(Example(patientID: r.id, rows: Array(rows[max(0, k + 1 - maxVisits)...k]), label: labels[k],
+                                   utilities: k == rows.count - 1 ? utilities[r.id] : nil))
             }
         }
         self.init(examples: out, features: extractor.pack.features.columns, treatments: treatments)
@@ -84,6 +91,31 @@ public struct Dataset: Sendable {
     }
 
     public var labels: [Int] { examples.map(\.label) }
+
+    /// Where each of `names` is among `columns`, or nil when one is missing.
+    public static func columnIndices(of names: [String], in columns: [String]) -> [Int]? {
+        var at: [String: Int] = [:]
+        for (j, c) in columns.enumerated() { at[c] = j }
+        var out: [Int] = []
+        for n in names { guard let j = at[n] else { return nil }; out.append(j) }
+        return out
+    }
+
+    /// Rows with only the columns at `indices`, in that order.
+    public static func project(_ rows: [[Float]], _ indices: [Int]) -> [[Float]] {
+        rows.map { r in indices.map { r[$0] } }
+    }
+
+    /// The same examples with only the columns `names`, in that order: a model file trained on
+    /// an earlier, narrower feature list reads its own columns out of a wider pack's rows.
+    public func projected(onto names: [String]) throws -> Dataset {
+        if names == features { return self }
+        guard let idx = Self.columnIndices(of: names, in: features) else {
+            throw ModelFileError.invalid("the data have no column \(names.first { !features.contains($0) } ?? "")")
+        }
+        return Dataset(examples: examples.map { Example(patientID: $0.patientID, rows: Self.project($0.rows, idx), label: $0.label) },
+                       features: names, treatments: treatments)
+    }
 
     /// A SHA-256-free, stable fingerprint of the data (FNV-1a over ids, labels and values), so a
     /// model file can name the cohort it was trained on.

@@ -3,6 +3,8 @@ import Foundation
 /// How a model is trained. Defaults follow Kukalakunta, Thuniki and Yellu's setting (Adam,
 /// learning rate 0.001, batch size 32) with early stopping on validation loss.
 public struct TrainingConfig: Sendable, Codable, Equatable {
+    /// `retain-v1` (the default) or `gru-attention-v1`.
+    public var architecture = RETAIN.architecture
     public var embed = 32
     public var hidden = 64
     public var attention = 32
@@ -17,12 +19,28 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     /// Class weights in the loss, (N / (K · n_k))^classBalance: 0 weighs every example alike,
     /// 1 fully balances the treatments.
     public var classBalance: Float = 0
+    /// Soft targets from the simulated utilities where an example has them: softmax(u / τ_u)
+    /// with this τ_u (utility units); 0 trains on the best option alone (one-hot).
+    public var utilityTemperature: Float = 0.25
     public var seed: UInt64 = 20_240_601
     /// Threads: with more than one, each batch is split into that many parts whose gradients are
     /// computed at once and added in order. Same seed, data, configuration and threads: the same
     /// model, byte for byte.
     public var threads = 1
     public init() {}
+
+    /// Reads a configuration as any model file recorded it: a setting older files lack keeps its
+    /// default, except the architecture, which was `gru-attention-v1` before there was a choice.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func get<T: Decodable>(_ k: CodingKeys, _ d: T) throws -> T { try c.decodeIfPresent(T.self, forKey: k) ?? d }
+        architecture = try get(.architecture, GRUAttention.architecture)
+        embed = try get(.embed, embed); hidden = try get(.hidden, hidden); attention = try get(.attention, attention)
+        epochs = try get(.epochs, epochs); batchSize = try get(.batchSize, batchSize); learningRate = try get(.learningRate, learningRate)
+        patience = try get(.patience, patience); clipNorm = try get(.clipNorm, clipNorm); weightDecay = try get(.weightDecay, weightDecay)
+        classBalance = try get(.classBalance, classBalance); utilityTemperature = try get(.utilityTemperature, 0)
+        seed = try get(.seed, seed); threads = try get(.threads, threads)
+    }
 }
 
 /// One epoch's report.
@@ -36,14 +54,14 @@ public struct EpochReport: Sendable, Codable {
     public var best: Bool
 }
 
-/// Trains the GRU-attention model on labelled sequences.
+/// Trains a treatment model (either architecture) on labelled sequences.
 public struct Trainer: Sendable {
     public let config: TrainingConfig
     public init(config: TrainingConfig) { self.config = config }
 
     public struct Result: Sendable {
-        /// The model of lowest validation loss.
-        public var model: GRUAttention
+        /// The model of lowest validation loss, its temperature fitted on the validation split.
+        public var model: TreatmentNetwork
         public var history: [EpochReport]
         public var bestEpoch: Int
         public var interrupted: Bool
@@ -58,8 +76,8 @@ public struct Trainer: Sendable {
         let (mean, std) = train.standardization()
         let shape = ModelShape(features: train.features.count, embed: config.embed, hidden: config.hidden,
                                attention: config.attention, treatments: train.treatments.count)
-        var model = GRUAttention(shape: shape, seed: config.seed)
-        model.inputMean = mean; model.inputStd = std
+        var model = TreatmentNetwork(architecture: config.architecture, shape: shape, seed: config.seed)
+        model.standardization = (mean, std)
         // Standardized batch by batch, not all at once: the examples of one history share its
         // rows, their standardized copies would not (900 MB for the default cohort's 270,000
         // decision points, against about 2 % more time per epoch this way).
@@ -103,6 +121,8 @@ public struct Trainer: Sendable {
             report(r)
             if stale >= config.patience { break }
         }
+        // Calibrated on the validation split (the temperature changes no ranking).
+        if !interrupted { best = Self.calibrated(best, on: validation) }
         return Result(model: best, history: history, bestEpoch: bestEpoch, interrupted: interrupted,
                       sequencesPerSecond: Double(seen) / max(Date().timeIntervalSince(started), 1e-9))
     }
@@ -110,13 +130,14 @@ public struct Trainer: Sendable {
     /// The batch's mean loss and its gradient. With `threads` above one, the batch is cut into
     /// that many contiguous parts, each part's gradient (normalized by the whole batch's weight)
     /// computed on its own thread, and the parts' gradients added in order.
-    func gradient(_ model: GRUAttention, _ examples: [Dataset.Example], weights: [Float]?) -> (loss: Float, gradient: [Float]) {
+    func gradient(_ model: TreatmentNetwork, _ examples: [Dataset.Example], weights: [Float]?) -> (loss: Float, gradient: [Float]) {
         let K = model.shape.treatments, F = model.shape.features
         let total = weights?.reduce(0, +) ?? Float(examples.count)
         @Sendable func part(_ range: Range<Int>) -> (Float, [Float]) {
             let pass = model.forward(SequenceBatch(sequences: examples[range].map { model.standardize($0.rows) }, features: F))
-            let (loss, dl) = Softmax.crossEntropy(probabilities: pass.probabilities, labels: examples[range].map(\.label),
-                                                  weights: weights.map { Array($0[range]) }, total: total, K: K)
+            let targets = examples[range].flatMap { target($0, K: K) }
+            let (loss, dl) = Softmax.softCrossEntropy(probabilities: pass.probabilities, targets: targets,
+                                                      weights: weights.map { Array($0[range]) }, total: total, K: K)
             return (loss, model.backward(pass, dLogits: dl).parameters)
         }
         let parts = min(max(config.threads, 1), examples.count)
@@ -126,6 +147,17 @@ public struct Trainer: Sendable {
         var loss: Float = 0, g = [Float](repeating: 0, count: model.parameters.count)
         for (l, gi) in all { loss += l; for j in g.indices { g[j] += gi[j] } }
         return (loss, g)
+    }
+
+    /// What an example is trained towards: softmax(u / τ_u) over its utilities when it has them
+    /// and `utilityTemperature` is positive, else the best option alone.
+    func target(_ e: Dataset.Example, K: Int) -> [Float] {
+        if config.utilityTemperature > 0, let u = e.utilities, u.count == K {
+            return Softmax.rows(u.map { $0 / config.utilityTemperature }, K)
+        }
+        var q = [Float](repeating: 0, count: K)
+        q[e.label] = 1
+        return q
     }
 
     /// Batches of indices: shuffled, then sorted by length within groups of eight batches (less
@@ -147,15 +179,32 @@ public struct Trainer: Sendable {
 
     /// Probabilities for a dataset's examples, standardized batch by batch, in batches of
     /// similar length.
-    public static func predict(_ model: GRUAttention, _ data: Dataset, batchSize: Int = 128) -> [[Float]] {
-        let F = model.shape.features
+    public static func predict(_ model: TreatmentNetwork, _ data: Dataset, batchSize: Int = 128) -> [[Float]] {
+        outputs(model, data, batchSize: batchSize).map(\.probabilities)
+    }
+
+    /// Logits (after the model's temperature) and probabilities for a dataset's examples.
+    public static func outputs(_ model: TreatmentNetwork, _ data: Dataset, batchSize: Int = 128) -> [(logits: [Float], probabilities: [Float])] {
+        let F = model.shape.features, K = model.shape.treatments
         let order = data.examples.indices.sorted { (data.examples[$0].rows.count, $0) < (data.examples[$1].rows.count, $1) }
-        var out = [[Float]](repeating: [], count: data.examples.count)
+        var out = [(logits: [Float], probabilities: [Float])](repeating: ([], []), count: data.examples.count)
         for start in stride(from: 0, to: order.count, by: batchSize) {
             let idx = Array(order[start..<min(order.count, start + batchSize)])
             let pass = model.forward(SequenceBatch(sequences: idx.map { model.standardize(data.examples[$0].rows) }, features: F))
-            for (b, i) in idx.enumerated() { out[i] = pass.probabilities(b) }
+            let logits = pass.logits
+            for (b, i) in idx.enumerated() { out[i] = (Array(logits[(b * K)..<(b * K + K)]), pass.probabilities(b)) }
         }
         return out
+    }
+
+    /// Fits the model's temperature on `data` (the validation split) when its architecture has
+    /// one; returns the model with it set.
+    public static func calibrated(_ model: TreatmentNetwork, on data: Dataset) -> TreatmentNetwork {
+        guard model.hasTemperature else { return model }
+        var m = model
+        m.temperature = 1
+        let logits = outputs(m, data).flatMap(\.logits)
+        m.temperature = TemperatureScaling.fit(logits: logits, labels: data.labels, K: m.shape.treatments)
+        return m
     }
 }
