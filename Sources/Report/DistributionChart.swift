@@ -7,7 +7,7 @@ import Review
 /// hatched bar, however probable the model finds it.
 struct DistributionChart {
     let report: CaseReport
-    static let width = 960.0, rowHeight = 26.0, nameWidth = 210.0, barWidth = 420.0
+    static let width = 960.0, rowHeight = 26.0, nameWidth = 210.0, barWidth = 360.0
 
     /// The standing's mark: ✖ contraindicated, ! a caution or data to recheck, ✓ indicated, ● already taken, · no rule.
     static func mark(_ s: Standing) -> String {

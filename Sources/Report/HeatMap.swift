@@ -36,7 +36,7 @@ struct HeatMap {
         let top = 22.0
         let h = top + Double(rows.count) * Self.cellHeight + 66
         let s = scale
-        var out = "<svg class=\"chart\" id=\"heatmap-chart\" viewBox=\"0 0 \(f(max(width, 700))) \(f(h))\" width=\"100%\" role=\"img\" aria-labelledby=\"heatmap-chart-title\">"
+        var out = "<svg class=\"chart\" id=\"heatmap-chart\" viewBox=\"0 0 \(f(max(width, 960))) \(f(h))\" width=\"100%\" role=\"img\" aria-labelledby=\"heatmap-chart-title\">"
         out += "<title id=\"heatmap-chart-title\">Integrated-gradient attributions toward \(HTML.esc(a.treatments[e.target].name)) for each feature at each of the \(T) visits the model saw; red toward, blue away.</title>"
         // Visit numbers along the top.
         let every = max(1, Int((24 / cell).rounded(.up)))

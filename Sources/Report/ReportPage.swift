@@ -45,7 +45,7 @@ struct ReportPage {
         func item(_ k: String, _ v: String) { s += "<div><dt>\(HTML.esc(k))</dt><dd>\(v)</dd></div>" }
         if let n = report.patientName { item("Name", HTML.esc(n)) }
         item("Patient", "<span data-check=\"patient\">\(HTML.esc(report.patientLabel))</span>" + (report.options.pseudonymize ? " <small>(HMAC-SHA256 pseudonym under this site's key)</small>" : ""))
-        item("Age", HTML.num("age", String(report.age)) + " at the index visit")
+        item("Age", HTML.num("age", String(report.age)) + " on the review date")
         item("Sex", HTML.esc(r.sex.rawValue))
         item("Reviewed as of", "\(HTML.num("index_date", a.indexDate)) (\(HTML.esc(a.review.basis.rawValue))); the model's last visit: \(HTML.num("visit", String(a.index + 1))) of \(HTML.num("visits", String(r.visits.count))), \(HTML.esc(a.visitDate))")
         if let d = r.deceasedAt { item("Died", HTML.esc(ClinicalCalendar.dayString(d))) }
@@ -97,22 +97,28 @@ struct ReportPage {
 
     func timeline() -> String {
         let chart = TimelineChart(report: report)
-        return "<section id=\"timeline\"><h2>Timeline</h2><p>HbA1c, eGFR, weight and blood pressure up to the index visit; each glucose-lowering medicine as a bar over the period it was taken (▶ started, ▮ stopped, an arrow if still taken); and, on the same time axis, the model's attention over the \(a.visits.count) visits it saw.</p>"
+        return "<section id=\"timeline\"><h2>Timeline</h2><p>HbA1c, eGFR, weight and blood pressure up to the review date; each glucose-lowering medicine as a bar over the period it was taken (▶ started, ▮ stopped, an arrow if still taken); and, on the same time axis, the model's attention over the \(a.visits.count) visits it saw.</p>"
             + "<figure>" + chart.svg() + "</figure>" + chart.tables() + "</section>"
     }
 
     func attention() -> String {
         let rec = a.record
-        let rows = zip(a.visits, a.attention).map { i, w -> [String] in
-            [String(i + 1), ClinicalCalendar.dayString(rec.visits[i].date), HTML.num("att:\(i + 1)", Fmt.weight(w), tag: "td"),
-             HTML.esc(FeatureText.changes(rec, i, report.pack).joined(separator: "; "))]
+        // RETAIN models give each visit's exact share of the top option's logit; `attention` shows it too.
+        let rows = a.visits.enumerated().map { j, i -> [String] in
+            [String(i + 1), ClinicalCalendar.dayString(rec.visits[i].date), HTML.num("att:\(i + 1)", Fmt.weight(a.attention[j]), tag: "td")]
+                + (a.contributions.map { [HTML.num("contrib:\(i + 1)", String(format: "%+.3f", $0[j][a.top]), tag: "td")] } ?? [])
+                + [HTML.esc(FeatureText.changes(rec, i, report.pack).joined(separator: "; "))]
         }
         let top = a.attention.indices.sorted { a.attention[$0] > a.attention[$1] }.prefix(3)
         var s = "<section id=\"attention\"><h2>Attention over visits</h2>"
         s += "<p>The strip under the timeline shows the weight the model's attention put on each visit. It shows which visits the model looked at, not why it chose; the explanation below decomposes the output. Most weight: "
         s += top.map { t in "visit \(a.visits[t] + 1) (\(ClinicalCalendar.dayString(rec.visits[a.visits[t]].date)), \(Fmt.weight(a.attention[t])))" }.joined(separator: ", ")
         s += String(format: ". The weights sum to %.4f over %d visits.</p>", a.attention.reduce(0, +), a.attention.count)
-        s += HTML.behind(HTML.table(caption: "Attention weight of each visit", headers: ["Visit", "Date", "Weight", "What changed"], rows: rows), summary: "Every visit's weight and what changed at it")
+        if a.contributions != nil {
+            s += "<p>Contribution: each visit's exact share of the logit of the top option, \(HTML.esc(a.treatments[a.top].name)) (RETAIN: the shares add up to it with the output bias).</p>"
+        }
+        let headers = ["Visit", "Date", "Weight"] + (a.contributions != nil ? ["Contribution"] : []) + ["What changed"]
+        s += HTML.behind(HTML.table(caption: "Attention weight of each visit", headers: headers, rows: rows), summary: "Every visit's weight and what changed at it")
         return s + "</section>"
     }
 

@@ -1,7 +1,7 @@
 import Foundation
 import Patients
 
-/// The patient's history up to the index visit as the timeline chart draws it: HbA1c, eGFR,
+/// The patient's history up to the review date as the timeline chart draws it: HbA1c, eGFR,
 /// weight and blood pressure as measured (in the pack's canonical units), and every
 /// glucose-lowering medicine as a period, with whether it started or stopped inside the chart.
 public struct ReportTimeline: Sendable {
@@ -16,7 +16,7 @@ public struct ReportTimeline: Sendable {
         public var option: String
         public var optionID: String
         public var start: Date
-        /// Nil while taken at the index visit.
+        /// Nil while taken on the review date.
         public var end: Date?
     }
 
@@ -27,7 +27,7 @@ public struct ReportTimeline: Sendable {
     public let drugs: [Drug]
     /// Dates of every visit up to the review date.
     public let visitDates: [Date]
-    /// The chart's time span: the first visit (or an earlier medicine start) to the index visit.
+    /// The chart's time span: the first visit (or an earlier medicine start) to the review date.
     public let start: Date, end: Date
 
     /// The record up to the end of the review date's day (the visits `summary` lists).

@@ -46,7 +46,7 @@ struct TimelineChart {
         body += "<text class=\"lane-title\" x=\"8\" y=\"\(f(y + 11))\">Glucose-lowering medicines</text>"
         y += 16
         if drugs.isEmpty {
-            body += "<text class=\"empty\" x=\"\(f(Self.left + 4))\" y=\"\(f(y + 11))\">none recorded up to the index visit</text>"
+            body += "<text class=\"empty\" x=\"\(f(Self.left + 4))\" y=\"\(f(y + 11))\">none recorded up to the review date</text>"
             y += Self.laneHeight
         }
         let optionIDs = report.pack.treatments.ids
@@ -54,7 +54,7 @@ struct TimelineChart {
             let x0 = x(max(d.start, t.start)), x1 = x(d.end ?? t.end)
             let colour = Palette.categorical[(optionIDs.firstIndex(of: d.optionID) ?? 0) % Palette.categorical.count]
             let label = d.display.count > 30 ? String(d.display.prefix(29)) + "…" : d.display
-            body += "<g class=\"drug\"><title>\(HTML.esc(d.display)) (\(HTML.esc(d.option))): \(Fmt.day(d.start)) to \(d.end.map(Fmt.day) ?? "the index visit, still taken")</title>"
+            body += "<g class=\"drug\"><title>\(HTML.esc(d.display)) (\(HTML.esc(d.option))): \(Fmt.day(d.start)) to \(d.end.map(Fmt.day) ?? "the review date, still taken")</title>"
             body += "<text class=\"lane\" x=\"8\" y=\"\(f(y + 11))\">\(HTML.esc(label))</text>"
             body += "<rect x=\"\(f(x0))\" y=\"\(f(y + 3))\" width=\"\(f(max(2, x1 - x0)))\" height=\"10\" fill=\"\(colour)\" fill-opacity=\"0.75\" stroke=\"#222\" stroke-width=\"0.6\"/>"
             if t.startsInside(d) { body += "<polygon class=\"start\" points=\"\(f(x0)),\(f(y)) \(f(x0 + 6)),\(f(y + 8)) \(f(x0)),\(f(y + 16))\" fill=\"#000\"/>" }
@@ -70,7 +70,7 @@ struct TimelineChart {
         let ticks = t.visitDates.map { "<line x1=\"\(f(x($0)))\" x2=\"\(f(x($0)))\" y1=\"\(f(axisTop + 14))\" y2=\"\(f(axisTop + 20))\" stroke=\"#555\" stroke-width=\"0.7\"/>" }.joined()
         let h = y + 4
         return "<svg class=\"chart\" id=\"timeline-chart\" viewBox=\"0 0 \(f(Self.width)) \(f(h))\" width=\"100%\" role=\"img\" aria-labelledby=\"timeline-chart-title\">"
-            + "<title id=\"timeline-chart-title\">Timeline of \(HTML.esc(report.patientLabel)): HbA1c, eGFR, weight and blood pressure, glucose-lowering medicines, and the model's attention over the visits, from \(Fmt.day(t.start)) to the index visit \(Fmt.day(t.end)).</title>"
+            + "<title id=\"timeline-chart-title\">Timeline of \(HTML.esc(report.patientLabel)): HbA1c, eGFR, weight and blood pressure, glucose-lowering medicines, and the model's attention over the visits, from \(Fmt.day(t.start)) to the review date \(Fmt.day(t.end)).</title>"
             + ticks + body + "</svg>"
     }
 
@@ -96,7 +96,7 @@ struct TimelineChart {
         s += "<text class=\"unit\" x=\"8\" y=\"\(f(top + 28))\">\(HTML.esc(panel.unit))</text>"
         let values = panel.series.flatMap { $0.points.map(\.value) }
         guard let lo0 = values.min(), let hi0 = values.max() else {
-            return s + "<text class=\"empty\" x=\"\(f(Self.left + plotWidth / 2))\" y=\"\(f(top + h / 2 + 4))\" text-anchor=\"middle\">not measured up to the index visit</text></g>"
+            return s + "<text class=\"empty\" x=\"\(f(Self.left + plotWidth / 2))\" y=\"\(f(top + h / 2 + 4))\" text-anchor=\"middle\">not measured up to the review date</text></g>"
         }
         let pad = max((hi0 - lo0) * 0.1, max(abs(hi0) * 0.02, 0.5))
         let lo = lo0 - pad, hi = hi0 + pad
@@ -149,9 +149,9 @@ struct TimelineChart {
                 rows.append([HTML.esc(series.name), day, HTML.num("lab:\(series.feature):\(day):\(n)", Fmt.value(p.value), tag: "td"), HTML.esc(series.unit)])
             }
         }
-        let labs = HTML.table(caption: "Measurements up to the index visit", headers: ["Measure", "Date", "Value", "Unit"], rows: rows)
+        let labs = HTML.table(caption: "Measurements up to the review date", headers: ["Measure", "Date", "Value", "Unit"], rows: rows)
         let meds = HTML.table(caption: "Glucose-lowering medicines", headers: ["Medicine", "Option", "Started", "Stopped"], rows: t.drugs.map { d in
-            [HTML.esc(d.display), HTML.esc(d.option), Fmt.day(d.start), d.end.map(Fmt.day) ?? "still taken at the index visit"]
+            [HTML.esc(d.display), HTML.esc(d.option), Fmt.day(d.start), d.end.map(Fmt.day) ?? "still taken on the review date"]
         })
         return HTML.behind(labs + meds, summary: "The measurements and medicines behind this chart")
     }

@@ -141,7 +141,10 @@ struct ReportCase {
         }
         #expect(shownLabs == labs.values.map(\.count).reduce(0, +), "\(patient): the page shows \(shownLabs) trend values, summary has \(labs.values.map(\.count).reduce(0, +))")
         // Attention.
-        for row in attention["visits"] as! [[String: Any]] { expectEq("att:\(row["visit"] as! Int)", String(format: "%.3f", row["weight"] as! Double)) }
+        for row in attention["visits"] as! [[String: Any]] {
+            expectEq("att:\(row["visit"] as! Int)", String(format: "%.3f", row["weight"] as! Double))
+            if let c = row["contribution"] as? Double { expectEq("contrib:\(row["visit"] as! Int)", String(format: "%+.3f", c)) }
+        }
         // Explanation.
         let ig = explain["ig"] as! [String: Any]
         let attributions = ig["attributions"] as! [[Double]]
@@ -332,13 +335,13 @@ struct ChartPixels {
         try Self.checkTimeline(try #require(pixels["timeline-chart"]), c)
     }
 
-    /// Each option's bar, measured along its middle row, is as long as its probability × 420 px.
+    /// Each option's bar, measured along its middle row, is as long as its probability × 360 px.
     static func checkDistribution(_ px: ChartPixels, _ c: ReportCase) throws {
         for o in c.recommend["options"] as! [[String: Any]] {
             let rank = o["rank"] as! Int, p = o["probability"] as! Double
             let y = 20 + (rank - 1) * 26 + 10
-            let length = px.count(x: 211..<630, y: y..<(y + 1), 2) + 1
-            #expect(abs(Double(length) - max(1, p * 420)) <= 3, "\(o["treatment"]!): bar \(length) px for p = \(p)")
+            let length = px.count(x: 211..<570, y: y..<(y + 1), 2) + 1
+            #expect(abs(Double(length) - max(1, p * 360)) <= 3, "\(o["treatment"]!): bar \(length) px for p = \(p)")
         }
     }
 
