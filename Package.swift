@@ -45,6 +45,7 @@ let package = Package(
         // The embedded SQLite store: migrations, patients, clinicians' decisions, the hash-chained
         // audit log and its export.
         .target(name: "Store", dependencies: ["Patients", .product(name: "GRDB", package: "GRDB.swift"),
+                                              .product(name: "GRDBSQLite", package: "GRDB.swift"),
                                               .product(name: "Crypto", package: "swift-crypto")]),
         // Learning from clinicians' decisions: behaviour policy, off-policy estimators, the
         // trust-region policy-gradient update.

@@ -143,6 +143,7 @@ public struct CohortWriter {
         let start = Date()
         let generator = CohortGenerator(seed: seed)
         let extractor = FeatureExtractor(pack: pack)
+        let context = pack.context
         try store.replaceCohort(seed: seed, size: size, generator: CohortGenerator.version) { write in
             var done = 0
             while done < size {
@@ -150,7 +151,9 @@ public struct CohortWriter {
                 let base = done
                 let batch = ParallelMap.map(count: n) { i -> SyntheticPatient in
                     let p = generator.patient(base + i)
-                    let conditions = extractor.conditionFeatures(for: p.record, asOf: p.record.visits.count - 1)
+                    let last = p.record.visits.count - 1
+                    let conditions = extractor.conditionFeatures(for: p.record, asOf: last)
+                        + context.conditions(of: p.record, at: p.record.visits[last].date).map(\.condition.id)
                     return SyntheticPatient(record: p.record, summary: PatientSummaryFields(conditions: conditions), label: p.label,
                                             traits: p.traits.values, utilities: p.utilities, visitLabels: p.visitLabels)
                 }

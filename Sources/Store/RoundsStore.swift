@@ -142,10 +142,13 @@ public final class RoundsStore: Sendable {
                 visit_count = excluded.visit_count, first_visit = excluded.first_visit, last_visit = excluded.last_visit,
                 age = excluded.age, conditions = excluded.conditions, updated_at = excluded.updated_at, record = excluded.record
             """)
+        // The last visit listed is the review date: the last encounter of any kind (before death),
+        // which for the synthetic cohort is its last visit.
+        let last = (try? ReviewPoint.resolve(r))?.date
         try statement.execute(arguments: [
             r.id, r.name, r.sex.rawValue, ClinicalCalendar.dayString(r.birthDate), r.deceasedAt.map(ClinicalCalendar.dayString),
             r.origin.rawValue, source, r.visits.count, r.visits.first.map { ClinicalCalendar.dayString($0.date) },
-            r.visits.last.map { ClinicalCalendar.dayString($0.date) }, r.indexVisit.map { r.age(at: $0.date) },
+            last.map(ClinicalCalendar.dayString), last.map { r.age(at: $0) },
             summary.conditions.joined(separator: " "), ClinicalCalendar.instantString(Date()), Data(bytes),
         ])
     }

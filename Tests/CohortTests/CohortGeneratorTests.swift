@@ -118,11 +118,13 @@ import TestSupport
     @Test func sharedFactorsLinkResponses() {
         var t = average
         t.insulinResistance = 1.5
-        // 1 + 0.75 tanh(z): metformin z = 0.6·1.5 = 0.9, TZD z = 0.9·1.5 = 1.35.
-        #expect(abs(sim.responsiveness("metformin", t) - (1 + 0.75 * tanh(0.9))) < 1e-12 && sim.responsiveness("tzd", t) > 1.6)
+        // 1 + 0.75 tanh(z): metformin z = 0.8·0 + 0.4·1.5 = 0.6, TZD z = 1.0·1.5.
+        #expect(abs(sim.responsiveness("metformin", t) - (1 + 0.75 * tanh(0.6))) < 1e-12 && abs(sim.responsiveness("tzd", t) - (1 + 0.75 * tanh(1.5))) < 1e-12)
         t.betaCellReserve = -1.5
         #expect(sim.responsiveness("sulfonylurea", t) < 0.4 && sim.responsiveness("basal_insulin", t) > 1.4)
-        #expect(abs(sim.responsiveness("dpp4", t) - (1 + 0.75 * tanh(0.7 * -1.5))) < 1e-12)
+        #expect(abs(sim.responsiveness("dpp4", t) - (1 + 0.75 * tanh(0.9 * -1.5))) < 1e-12)
+        // Beta-cell reserve shows in the metformin response: z = 0.8·(−1.5) + 0.4·1.5.
+        #expect(abs(sim.responsiveness("metformin", t) - (1 + 0.75 * tanh(-0.6))) < 1e-12)
     }
 
     @Test func loweringIsBoundedByWhatTrialsReportForTheClass() {
@@ -137,8 +139,8 @@ import TestSupport
             #expect(lowering == ResponseSimulator.maximumLowering[t]! || t == "basal_insulin", "\(t): \(lowering)")
             #expect(lowering <= ResponseSimulator.maximumLowering[t]!)
         }
-        // Basal insulin with b = 4 responds less (z = -2): 1.5 * (1 - 0.75 tanh 2) * 1.6 * 1.8.
-        #expect(abs(sim.hba1cLowering("basal_insulin", s, extreme) - 1.5 * (1 + 0.75 * tanh(-2.0)) * 1.6 * 1.8) < 1e-12)
+        // Basal insulin with b = 4 responds less (z = -0.6·4): 1.5 * (1 + 0.75 tanh(-2.4)) * 1.6 * 1.8.
+        #expect(abs(sim.hba1cLowering("basal_insulin", s, extreme) - 1.5 * (1 + 0.75 * tanh(-2.4)) * 1.6 * 1.8) < 1e-12)
         // An average patient at 8 % lowers by the class's trial figure.
         for t in ResponseSimulator.treatments { #expect(abs(sim.hba1cLowering(t, state(hba1c: 8, current: []), average) - ResponseSimulator.efficacy[t]!) < 1e-12) }
     }

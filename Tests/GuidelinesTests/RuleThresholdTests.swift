@@ -176,3 +176,26 @@ import TestSupport
         #expect(s.indication == nil && s.against?.status == .recheck && s.label == "recheck data")
     }
 }
+
+/// Rules on the context facts (coded albuminuria, type 1 diabetes) that are not model inputs.
+@Suite struct ContextRuleTests {
+    let checker = GuidelineChecker(book: GuidelineTests.book)
+    func fired(_ v: Vignette) -> Set<String> { Set(checker.check(PatientFacts(record: v.record, pack: TestSupport.pack)).findings.filter { $0.status == .fired }.map(\.rule)) }
+
+    /// KDIGO's CKD includes albuminuria at a normal eGFR: SGLT2 inhibitor and GLP-1 RA indicated.
+    @Test(arguments: [(19.9, false), (20, true), (75, true)])
+    func albuminuriaIsCKDForTheCardiorenalIndications(egfr: Double, fires: Bool) {
+        var v = Vignette(); v.labs = [Vignette.egfr(egfr)]; v.conditions = ["90781000119102"]   // microalbuminuria due to type 2 diabetes
+        #expect(fired(v).contains("kdigo-sglt2-ckd-egfr-20") == fires)
+        #expect(fired(v).contains("ada-ckd-glp1"))
+        v.conditions = []
+        #expect(fired(v).contains("kdigo-sglt2-ckd-egfr-20") == (fires && egfr < 60))
+    }
+
+    @Test func type1DiabetesCautionsAnSGLT2Inhibitor() {
+        var v = Vignette(); v.labs = [Vignette.egfr(80)]
+        #expect(!fired(v).contains("label-sglt2-type1"))
+        v.conditions = ["46635009"]
+        #expect(fired(v).contains("label-sglt2-type1"))
+    }
+}

@@ -14,8 +14,21 @@ import TestSupport
         let eval = try rounds.run(["evaluate", "--model", out, "--resamples", "30", "--json"])
         #expect(eval.status == 0, "\(eval.stderr)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
-        let names = (report["evaluations"] as? [[String: Any]])?.compactMap { $0["name"] as? String }
-        #expect(names == ["GRU + attention", "logistic regression (last visit)", "guideline rules (ADA/KDIGO)", "majority class"])
+        let evaluations = report["evaluations"] as? [[String: Any]] ?? []
+        let names = evaluations.compactMap { $0["name"] as? String }
+        #expect(names.count == 5 && names[0] == "GRU + attention" && names[1].hasPrefix("gradient-boosted trees (XGBoost, depth ")
+                && Array(names[2...]) == ["logistic regression (last visit)", "guideline rules (ADA/KDIGO)", "majority class"], "\(names)")
+        // Every recommender has its regret and the non-trivial half's ECE; the model is compared
+        // with the best baselines on macro F1 and regret; the deletion test ran for k = 1 and 3.
+        for e in evaluations {
+            let scores = e["scores"] as? [String: Any]
+            #expect(scores?["regret"] != nil && scores?["expectedCalibrationErrorUncertain"] != nil, "\(e["name"] ?? "")")
+        }
+        let comparisons = report["comparisons"] as? [[String: Any]] ?? []
+        #expect(comparisons.compactMap { $0["metric"] as? String } == ["macro F1", "regret"])
+        let deletion = report["deletionTest"] as? [String: Any]
+        #expect((deletion?["results"] as? [[String: Any]])?.compactMap { $0["k"] as? Int } == [1, 3])
+        #expect(report["contraindicationPenalty"] as? Double == 1.0)
         #expect(report["testCases"] as? Int == 45)
         #expect(report["trainedOnThisCohort"] as? Bool == true && report["cohortWarning"] == nil)
         // On another cohort of the same seed the split differs: the scores would be flattered, and it says so.

@@ -118,7 +118,7 @@ import TestSupport
         let checked = proof.verify(with: key)
         #expect(!checked.ok && checked.problems[0].contains("rewritten"), "\(checked.problems)")
         let export = TestSupport.temporaryDirectory().appendingPathComponent("a.jsonl").path
-        try f.store.exportAudit(AuditExportOptions(format: .jsonl), to: export, exportedAt: "2026-12-01T00:00:00.000Z")
+        _ = try f.store.exportAudit(AuditExportOptions(format: .jsonl), to: export, exportedAt: "2026-12-01T00:00:00.000Z")
         let file = try AuditFileVerifier.verify(path: export, publicKey: key, trusted: kept)
         #expect(file.problems.first?.kind == .checkpoint && file.problems.first?.message.contains("your checkpoint") == true, "\(file.problems)")
         #expect(try AuditFileVerifier.verify(path: export, publicKey: key).ok)
@@ -234,7 +234,7 @@ import TestSupport
         }
         // A filtered export has nothing signed to check.
         let filtered = dir.appendingPathComponent("f.jsonl").path
-        try f.store.exportAudit(AuditExportOptions(format: .jsonl, patient: "pt-1"), to: filtered, exportedAt: "2026-12-01T00:00:00.000Z")
+        _ = try f.store.exportAudit(AuditExportOptions(format: .jsonl, patient: "pt-1"), to: filtered, exportedAt: "2026-12-01T00:00:00.000Z")
         #expect(try AuditFileVerifier.verify(path: filtered).ok)
         #expect(try AuditFileVerifier.verify(path: filtered, publicKey: key).problems.first?.kind == .format)
     }
@@ -261,6 +261,22 @@ import TestSupport
         var forged = Data(base64Encoded: c.signature)!; forged[0] ^= 1
         try forged.write(to: sig)
         #expect(try verify() != 0)
+    }
+
+    /// The fast path of `verifyAudit` (FastChainScan) takes an intact log whole, escapes and
+    /// non-ASCII text in details included; the tampering tests show it never passes a broken one.
+    @Test func theFastPathTakesAnIntactLogWhole() throws {
+        let f = try AuditFixture()
+        try f.store.append(AuditFixture.entry(.patientOpened, patient: "pt-1", detail: ["note": "ünïcødé \"quoted\" \\ tab\t", "file": "a/b.json"]))
+        try f.store.writeCheckpoint(reason: "test")
+        let result = try f.store.pool.read { db -> FastChainScan.Result? in
+            var tree = TreeChecker(checkpoints: try RoundsStore.checkpoints(db).map { ($0, false) }, key: f.store.signingKey.publicKey)
+            let r = try FastChainScan.run(db, tree: &tree)
+            #expect(tree.matched == 1)
+            return r
+        }
+        #expect(result?.entries == 13 && result?.lastSeq == 12)
+        #expect(try f.store.verifyAudit().ok)
     }
 
     @Test func anOlderStoreGetsItsTreeAndKeepsItsChain() throws {

@@ -20,6 +20,11 @@ import TestSupport
         _ = importer.run(paths: TestSupport.fixtureFiles.map(\.path)) { records += $0.records; return (0, 0, 0) }
         #expect(records.count >= 8)
         for r in records { #expect(try RecordCodec.decode(RecordCodec.encode(r)) == r) }
+        // Imported records keep every encounter (version 2); records without any stay version 1.
+        #expect(records.allSatisfy { !$0.encounters.isEmpty && Array(RecordCodec.encode($0).prefix(4)) == Array("RPR2".utf8) })
+        var bare = records[0]; bare.encounters = []
+        #expect(Array(RecordCodec.encode(bare).prefix(4)) == Array("RPR1".utf8))
+        #expect(try RecordCodec.decode(RecordCodec.encode(bare)) == bare)
     }
 
     @Test func damagedBytesAreRefused() {

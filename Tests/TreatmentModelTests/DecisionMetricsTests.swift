@@ -110,4 +110,13 @@ import Testing
         #expect(trees.probabilities(validation.examples[3]) == p[3])
         #expect(trees.name.contains("XGBoost"))
     }
+
+    @Test func aModelOfFewerFeaturesReadsItsOwnColumns() throws {
+        let wide = Dataset(examples: [Dataset.Example(patientID: "p", rows: [[1, 2, 3], [4, 5, 6]], label: 0)], features: ["a", "b", "c"], treatments: ["x"])
+        #expect(Dataset.columnIndices(of: ["c", "a"], in: wide.features) == [2, 0])
+        #expect(Dataset.columnIndices(of: ["a", "z"], in: wide.features) == nil)
+        let narrow = try wide.projected(onto: ["c", "a"])
+        #expect(narrow.features == ["c", "a"] && narrow.examples[0].rows == [[3, 1], [6, 4]])
+        #expect(throws: (any Error).self) { try wide.projected(onto: ["z"]) }
+    }
 }

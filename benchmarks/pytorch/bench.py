@@ -2,7 +2,7 @@
 
     python benchmarks/pytorch/bench.py [--rounds .build/release/rounds]
 
-Runs `rounds bench --json` (build it with `swift build -c release` first), then the same
+Runs `rounds bench --json --architecture A` (retain-v1 by default, or gru-attention-v1) (build it with `swift build -c release` first), then the same
 measurements in PyTorch on CPU: one patient's forward pass at 12 and 40 visits, a full
 explanation (probabilities, attention and integrated gradients at 50 Gauss-Legendre steps in one
 batch, Captum), and training throughput (2,048 random sequences of 3-40 visits, batch 32, Adam,
@@ -20,10 +20,17 @@ import torch
 from captum.attr import IntegratedGradients
 
 sys.path.insert(0, os.path.dirname(__file__))
-from contract import GRUAttention  # noqa: E402
+from contract import RETAIN, GRUAttention  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-F, E, H, A, K = 42, 32, 64, 32, 8
+F, E, A, K = 42, 32, 32, 8
+HIDDEN = {"retain-v1": 32, "gru-attention-v1": 64}
+
+
+def make(arch):
+    """The architecture's module at the default model's sizes."""
+    H = HIDDEN[arch]
+    return RETAIN(F, E, H, K) if arch == "retain-v1" else GRUAttention(F, E, H, A, K)
 
 
 def median_ms(fn, reps):
@@ -55,13 +62,13 @@ def explanation_latency(model, T, reps):
     return median_ms(run, reps)
 
 
-def training_throughput(threads, sequences=2048, batch=32):
+def training_throughput(arch, threads, sequences=2048, batch=32):
     torch.set_num_threads(threads)
     g = torch.Generator().manual_seed(5)
     lengths = [3 + i % 38 for i in range(sequences)]
     data = [torch.rand(L, F, generator=g) * 4 - 2 for L in lengths]
     labels = torch.tensor([i % K for i in range(sequences)])
-    model = GRUAttention(F, E, H, A, K)
+    model = make(arch)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     order = torch.randperm(sequences, generator=g).tolist()
     t0 = time.perf_counter()
@@ -86,19 +93,20 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", default=os.path.join(ROOT, ".build/release/rounds"))
     ap.add_argument("--repetitions", type=int, default=300)
+    ap.add_argument("--architecture", default="retain-v1", choices=sorted(HIDDEN))
     args = ap.parse_args()
-    r = json.loads(subprocess.run([args.rounds, "bench", "--json", "--repetitions", str(args.repetitions)],
+    r = json.loads(subprocess.run([args.rounds, "bench", "--json", "--repetitions", str(args.repetitions), "--architecture", args.architecture],
                                   check=True, capture_output=True, text=True).stdout)
     torch.manual_seed(1)
     torch.set_num_threads(1)
-    model = GRUAttention(F, E, H, A, K).eval()
+    model = make(args.architecture).eval()
     t = {
         "forward12": forward_latency(model, 12, args.repetitions),
         "forward40": forward_latency(model, 40, args.repetitions),
         "explain12": explanation_latency(model, 12, max(args.repetitions // 10, 5)),
         "explain40": explanation_latency(model, 40, max(args.repetitions // 10, 5)),
-        "train1": training_throughput(1),
-        "train2": training_throughput(2),
+        "train1": training_throughput(args.architecture, 1),
+        "train2": training_throughput(args.architecture, 2),
     }
     rows = [
         ("forward, one patient, 12 visits (ms)", r["forwardMillisecondsT12"], t["forward12"], False),
@@ -108,7 +116,7 @@ def main():
         ("training, sequences/s, 1 thread", r["trainSequencesPerSecond1Thread"], t["train1"], True),
         ("training, sequences/s, 2 threads", r["trainSequencesPerSecond2Threads"], t["train2"], True),
     ]
-    print(f"torch {torch.__version__}, captum, CPU; Rounds release build ({r.get('kernels', '?')} kernels); single-patient timings on 1 thread (medians)")
+    print(f"{args.architecture}, hidden {HIDDEN[args.architecture]}; torch {torch.__version__}, captum, CPU; Rounds release build ({r.get('kernels', '?')} kernels); single-patient timings on 1 thread (medians)")
     print(f"{'measurement':<48} {'Rounds':>10} {'PyTorch':>10} {'Rounds faster by':>17}")
     for name, swift, torch_v, higher_better in rows:
         ratio = swift / torch_v if higher_better else torch_v / swift

@@ -40,7 +40,7 @@ FIXTURES = os.path.join(os.path.dirname(ROOT), "shared", "fixtures", "fhir")
 
 SIZES = {
     #            kills writers(x decisions) tamperings fhir mutations
-    "short": dict(kills=8, writers=4, decisions=12, tamperings=60, fhir=28, cohort=120, hang=60),
+    "short": dict(kills=6, writers=4, decisions=10, tamperings=52, fhir=21, cohort=120, hang=60),
     "long": dict(kills=200, writers=4, decisions=50, tamperings=1000, fhir=320, cohort=400, hang=120),
 }
 

@@ -15,7 +15,7 @@ struct GuidelinesCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "check",
             abstract: "Every rule that fired for the patient, grouped by treatment, with the facts it used and its references.",
-            discussion: "Facts are as of the index visit (clinical time). A rule whose facts are missing or stale is reported as such, never passed.")
+            discussion: "Facts are as of the review date (the last encounter, the last before death, or --as-of/--visit: clinical time). A rule whose facts are missing or stale is reported as such, never passed.")
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var selection: PatientSelection

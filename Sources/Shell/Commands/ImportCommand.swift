@@ -32,9 +32,9 @@ struct ImportCommand: SessionCommand {
         let started = Date()
         let report = importer.run(paths: paths) { unit in
             try ctx.store.save(imported: unit.records, source: unit.files.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")) { r in
-                // Key conditions as of the review date: the pack's context (type 2 diabetes...) first, then the model's.
+                // Key conditions as of the review date: the model's, then the pack's context (type 2 diabetes...).
                 guard let date = (try? ReviewPoint.resolve(r))?.date else { return PatientSummaryFields(conditions: []) }
-                return PatientSummaryFields(conditions: ctx.pack.context.conditions(of: r, at: date).map(\.condition.id) + extractor.conditionFeatures(for: r, at: date))
+                return PatientSummaryFields(conditions: extractor.conditionFeatures(for: r, at: date) + ctx.pack.context.conditions(of: r, at: date).map(\.condition.id))
             }
         }
         let seconds = Date().timeIntervalSince(started)

@@ -10,7 +10,7 @@ struct ModelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model",
         abstract: "The treatment model: show it, list the learned versions, choose which is in use.",
-        subcommands: [Show.self, List.self, Use.self],
+        subcommands: [Show.self, List.self, Use.self, Ranges.self],
         defaultSubcommand: Show.self)
 }
 

@@ -44,7 +44,7 @@ struct PatientsCommand: SessionCommand {
 
     func run(in session: Session) throws {
         let ctx = session.context
-        let known = ctx.pack.features.conditions.map(\.id)
+        let known = ctx.pack.features.conditions.map(\.id) + ctx.pack.context.conditions.map(\.id)
         for c in conditions where !known.contains(c) {
             let hint = Suggest.nearest(c, in: known).map { " Did you mean '\($0)'?" } ?? ""
             throw ValidationError("unknown condition '\(c)'.\(hint) Known: \(known.joined(separator: ", "))")
@@ -55,7 +55,7 @@ struct PatientsCommand: SessionCommand {
         filter.limit = limit == 0 ? nil : limit
         let rows = try ctx.store.patients(filter)
         if json { try ctx.out.json(rows); return }
-        let names = Dictionary(uniqueKeysWithValues: ctx.pack.features.conditions.map { ($0.id, $0.id) })
+        let names = Dictionary(uniqueKeysWithValues: known.map { ($0, $0) })
         let table = Table(
             headers: ["ID", "AGE", "SEX", "VISITS", "LAST VISIT", "CONDITIONS"],
             rows: rows.map { p in

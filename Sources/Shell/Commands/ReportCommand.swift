@@ -39,6 +39,9 @@ struct ReportCommand: SessionCommand {
             let ids = try Self.patients(inSession: session)
             guard !ids.isEmpty else { throw ValidationError("\(session) loads no patient (no `load ID` or `--patient ID`)") }
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            // Handouts leave the shell's loaded patient as it was.
+            let loaded = s.patient
+            defer { s.patient = loaded }
             for id in ids {
                 let record = try s.load(id)
                 try write(s, record: record, review: try PatientSelection.review(record, visit: nil, asOf: nil), to: nil)

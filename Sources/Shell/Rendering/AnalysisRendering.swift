@@ -28,7 +28,7 @@ extension PatientAnalysis {
         }
     }
 
-    /// Says so, in words, when the model is uncertain.
+    /// Says so, in words, when the model is uncertain (`PatientAnalysis.uncertainBelow`).
     func noteIfUncertain(_ out: Output) {
         guard uncertain else { return }
         out.print(out.yellow(String(format: "The model is uncertain: its top option, %@, has %.0f%%, below the %.0f%% at which Rounds calls it confident. Weigh the options below on their merits.",

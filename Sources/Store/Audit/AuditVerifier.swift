@@ -87,58 +87,69 @@ extension RoundsStore {
     public func verifyAudit() throws -> AuditVerification {
         try pool.read { db in
             var v = AuditVerification()
-            var walker = ChainWalker(contiguous: true)
             let checkpoints = try Self.checkpoints(db)
-            var tree = TreeChecker(checkpoints: checkpoints.map { ($0, false) }, key: signingKey.publicKey)
+            func freshTree() -> TreeChecker { TreeChecker(checkpoints: checkpoints.map { ($0, false) }, key: signingKey.publicKey) }
+            var tree = freshTree()
             v.signaturesChecked = true
-            let nodes = try Row.fetchCursor(db, sql: "SELECT pos, hash FROM audit_tree ORDER BY pos")
-            var position = 0
             var treeProblem: AuditProblem?
-            let rows = try Row.fetchCursor(db, sql: "SELECT seq, recorded_at, event, clinician, patient_id, content, content_hash, prev_hash, hash FROM audit ORDER BY seq")
-            while let r = try rows.next() {
-                let content: String = r["content"]
-                let ok = walker.accept(seq: r["seq"], content: content, contentHash: r["content_hash"], prevHash: r["prev_hash"], hash: r["hash"],
-                                       columns: ["recorded_at": r["recorded_at"], "event": r["event"], "clinician": r["clinician"], "patient_id": r["patient_id"]])
-                if !ok { break }
-                // A tree problem is reported only if the chain and head hold: they name the entry better.
-                guard treeProblem == nil && tree.problem == nil else { continue }
-                let seq: Int = r["seq"]
-                _ = tree.add(content: content, completed: { node in
-                    guard treeProblem == nil else { return false }
-                    let saved = try? nodes.next()
-                    if let saved, saved["pos"] == position, MerkleHash(bytes: saved["hash"] as Data? ?? Data()) == node { position += 1; return true }
-                    treeProblem = AuditProblem(seq: seq, kind: .tree, message: "the saved Merkle tree's node \(position) does not match the entries (altered or missing): proofs would not verify")
-                    return false
-                })
+            let entries: Int, lastSeq: Int?, lastHash: String
+            if let fast = try FastChainScan.run(db, tree: &tree) {
+                (entries, lastSeq, lastHash) = (fast.entries, fast.lastSeq, fast.lastHash)
+            } else {
+                // Something is off: walk entry by entry to name it.
+                tree = freshTree()
+                var walker = ChainWalker(contiguous: true)
+                var position = 0
+                let nodes = try Row.fetchCursor(db, sql: "SELECT pos, hash FROM audit_tree ORDER BY pos")
+                let rows = try Row.fetchCursor(db, sql: "SELECT seq, recorded_at, event, clinician, patient_id, content, content_hash, prev_hash, hash FROM audit ORDER BY seq")
+                while let r = try rows.next() {
+                    let content: String = r["content"]
+                    let ok = walker.accept(seq: r["seq"], content: content, contentHash: r["content_hash"], prevHash: r["prev_hash"], hash: r["hash"],
+                                           columns: ["recorded_at": r["recorded_at"], "event": r["event"], "clinician": r["clinician"], "patient_id": r["patient_id"]])
+                    if !ok { break }
+                    // A tree problem is reported only if the chain and head hold: they name the entry better.
+                    guard treeProblem == nil && tree.problem == nil else { continue }
+                    let seq: Int = r["seq"]
+                    _ = tree.add(content: content, completed: { node in
+                        guard treeProblem == nil else { return false }
+                        let saved = try? nodes.next()
+                        if let saved, saved["pos"] == position, MerkleHash(bytes: saved["hash"] as Data? ?? Data()) == node { position += 1; return true }
+                        treeProblem = AuditProblem(seq: seq, kind: .tree, message: "the saved Merkle tree's node \(position) does not match the entries (altered or missing): proofs would not verify")
+                        return false
+                    })
+                }
+                (entries, lastSeq, lastHash) = (walker.count, walker.lastSeq, walker.lastHash)
+                v.entries = entries
+                v.headSeq = lastSeq
+                v.headHash = lastSeq == nil ? nil : lastHash
+                if let p = walker.problem { v.problems.append(p); return v }
+                if treeProblem == nil, tree.problem == nil, let extra = try nodes.next() {
+                    treeProblem = AuditProblem(seq: nil, kind: .tree, message: "the saved Merkle tree has node \(extra["pos"] as Int) beyond the log's \(entries) entries")
+                }
             }
-            v.entries = walker.count
-            v.headSeq = walker.lastSeq
-            v.headHash = walker.lastSeq == nil ? nil : walker.lastHash
-            if let p = walker.problem { v.problems.append(p); return v }
+            v.entries = entries
+            v.headSeq = lastSeq
+            v.headHash = lastSeq == nil ? nil : lastHash
             // The head: catches entries removed from, or added to, the end.
             let head = try Row.fetchOne(db, sql: "SELECT seq, hash, mac FROM audit_head WHERE id = 1")
             if let head {
                 let seq: Int = head["seq"], hash: String = head["hash"], mac: String = head["mac"]
-                if let last = walker.lastSeq, seq > last {
+                if let last = lastSeq, seq > last {
                     v.problems.append(AuditProblem(seq: last + 1, kind: .deleted, message: "missing: the head says the log ends at #\(seq), but it ends at #\(last)"))
-                } else if walker.lastSeq == nil {
+                } else if lastSeq == nil {
                     v.problems.append(AuditProblem(seq: 0, kind: .deleted, message: "missing: the head says the log ends at #\(seq), but it is empty"))
-                } else if let last = walker.lastSeq, seq < last {
+                } else if let last = lastSeq, seq < last {
                     v.problems.append(AuditProblem(seq: seq + 1, kind: .inserted, message: "not appended by Rounds: the head says the log ends at #\(seq)"))
-                } else if hash != walker.lastHash {
+                } else if hash != lastHash {
                     v.problems.append(AuditProblem(seq: seq, kind: .altered, message: "it is not the entry the head recorded"))
                 } else if mac != siteKey.mac(Self.headMessage(seq: seq, hash: hash)) {
                     v.problems.append(AuditProblem(seq: nil, kind: .head, message: "the head's MAC does not match the site key \(siteKey.path): the chain was rewritten, or the key replaced"))
                 } else { v.headAuthenticated = true }
-            } else if let last = walker.lastSeq {
+            } else if let last = lastSeq {
                 v.problems.append(AuditProblem(seq: nil, kind: .head, message: "the head record is missing, though the log has entries up to #\(last)"))
             }
             if !v.ok { return v }
             if let p = treeProblem ?? tree.problem { v.problems.append(p); return v }
-            if let extra = try nodes.next() {
-                v.problems.append(AuditProblem(seq: nil, kind: .tree, message: "the saved Merkle tree has node \(extra["pos"] as Int) beyond the log's \(walker.count) entries"))
-                return v
-            }
             tree.finish()
             if let p = tree.problem { v.problems.append(p); return v }
             v.treeRoot = tree.accumulator.root.hex

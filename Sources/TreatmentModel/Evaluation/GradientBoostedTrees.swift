@@ -19,7 +19,9 @@ public final class GradientBoostedTrees: Recommender, @unchecked Sendable {
         public var columnSample = 0.8
         public var minChildWeight = 1.0
         public var lambda = 1.0
-        public var threads = 0
+        /// XGBoost threads. One by default: `evaluate` fits its recommenders side by side on the cores, and OpenMP
+        /// threads that spin at barriers on a busy machine slow the trees down many times over.
+        public var threads = 1
         public var seed = 7
         public init() {}
     }
