@@ -2,7 +2,7 @@
 // Rounds: an explainable clinical decision-support shell.
 //
 // Modules, each one responsibility; dependencies point one way (see docs/architecture.md):
-//   rounds (executable) -> Shell -> Review, and what the shell shows directly: Explanations, Guidelines, TreatmentModel, Store, Cohort, Patients
+//   rounds (executable) -> Shell -> Report -> Review;  Shell -> Review, and what the shell shows directly: Explanations, Guidelines, TreatmentModel, Store, Cohort, Patients
 //   Review (the review core, no terminal or HTTP) -> Explanations, Guidelines, TreatmentModel, Store, Cohort, Patients
 //   CDSHooks (the CDS Hooks service over HTTP: Hummingbird, jwt-kit) -> Review;  Shell -> CDSHooks (`rounds serve`)
 //   Explanations -> TreatmentModel;  Guidelines -> Patients
@@ -68,9 +68,12 @@ let package = Package(
             .product(name: "JWTKit", package: "jwt-kit"),
             .product(name: "Yams", package: "Yams"),
         ]),
+        // The case report: one self-contained HTML page per patient (inline SVG charts, tables
+        // behind them, print styles), drawn from the review core's analysis. No terminal.
+        .target(name: "Report", dependencies: ["Review", "Patients", "Store", "TreatmentModel", "Guidelines", "Explanations"]),
         // Commands (system shell and the interactive shell) and terminal rendering.
         .target(name: "Shell", dependencies: [
-            "Review", "CDSHooks", "Patients", "Cohort", "Store", "TreatmentModel", "Guidelines", "Explanations", "Learning", "CEditLine",
+            "Review", "CDSHooks", "Report", "Patients", "Cohort", "Store", "TreatmentModel", "Guidelines", "Explanations", "Learning", "CEditLine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),

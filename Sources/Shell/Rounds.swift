@@ -10,7 +10,7 @@ public struct Rounds: ParsableCommand {
         discussion: "Decision support only: Rounds never replaces the clinician's judgement. The demo cohort is synthetic.",
         version: "0.1.0",
         subcommands: [PatientsCommand.self, LoadCommand.self, SummaryCommand.self, RecommendCommand.self, AttentionCommand.self,
-                      ExplainCommand.self, WhatIfCommand.self, GuidelinesCommand.self, SigninCommand.self, AcceptCommand.self, OverrideCommand.self,
+                      ExplainCommand.self, WhatIfCommand.self, GuidelinesCommand.self, ReportCommand.self, SigninCommand.self, AcceptCommand.self, OverrideCommand.self,
                       HistoryCommand.self, AuditCommand.self, LearnCommand.self, SimulateCommand.self, RunCommand.self, ImportCommand.self, CohortCommand.self,
                       ModelCommand.self, TrainCommand.self, EvaluateCommand.self, BenchCommand.self, ServeCommand.self])
 

@@ -33,7 +33,7 @@ struct AttentionCommand: SessionCommand {
         let record = a.record
         let rows = a.visits.enumerated().map { j, i in
             Row(visit: i + 1, date: ClinicalCalendar.dayString(record.visits[i].date), weight: a.attention[j],
-                contribution: a.contributions.map { $0[j][a.top] }, changes: Self.changes(record, i, session.pack))
+                contribution: a.contributions.map { $0[j][a.top] }, changes: FeatureText.changes(record, i, session.pack))
         }
         struct JSONView: Encodable { var patient: String; var notice: ModelNotice; var visits: [Row] }
         if json { try session.out.json(JSONView(patient: record.id, notice: a.notice, visits: rows)); return }
@@ -56,23 +56,5 @@ struct AttentionCommand: SessionCommand {
         if a.contributions != nil {
             out.print(out.dim("CONTRIBUTION: each visit's exact share of the logit of the top option, \(a.treatments[a.top].name) (RETAIN: they add up to it with the output bias)."))
         }
-    }
-
-    /// New diagnoses, medication starts and stops, and the model features measured at visit `i`.
-    static func changes(_ r: PatientRecord, _ i: Int, _ pack: KnowledgePack) -> [String] {
-        // What happened after the previous visit's day, up to the end of this visit's day.
-        let end = r.visits[i].date.addingTimeInterval(86400)
-        let start = i > 0 ? r.visits[i - 1].date.addingTimeInterval(86400) : .distantPast
-        func inWindow(_ d: Date) -> Bool { d > start && d <= end }
-        var out: [String] = []
-        for c in r.conditions where inWindow(c.onset) { out.append("new: " + c.display) }
-        for m in r.medications where inWindow(m.start) { out.append("started " + m.display) }
-        for m in r.medications where m.end.map(inWindow) ?? false { out.append("stopped " + m.display) }
-        for o in r.visits[i].observations {
-            if case .value(let f, let v) = pack.features.measure(o), ["hba1c", "egfr"].contains(f) {
-                out.append(String(format: "%@ %.1f", pack.features.definition(id: f)?.name ?? f, v))
-            }
-        }
-        return out
     }
 }

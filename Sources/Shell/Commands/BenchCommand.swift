@@ -17,6 +17,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Sequences in the training-throughput measurement.") var sequences: Int = 2048
     @Option(help: ArgumentHelp("Instead, measure the audit log: append this many entries to a new store, verify, export and verify the export.", valueName: "n"))
     var audit: Int?
+    @Flag(help: "Instead, measure making a case report of a 40-visit patient (`rounds report`), whole.") var report = false
     @Option(help: ArgumentHelp("The build of the elementwise kernels to measure: baseline, avx2 or avx512 (default: the best this CPU has).", valueName: "build"))
     var kernels: String?
     @Option(help: ArgumentHelp("The architecture to measure: \(TreatmentNetwork.architectures.joined(separator: " or ")).", valueName: "name"))
@@ -38,6 +39,11 @@ struct BenchCommand: ParsableCommand {
         if let n = audit {
             guard n > 0 else { throw ValidationError("--audit must be at least 1") }
             let r = try AuditBench.run(entries: n)
+            if json { try Output().json(r) } else { r.print() }
+            return
+        }
+        if report {
+            let r = try ReportBench.run(repetitions: max(repetitions / 10, 5))
             if json { try Output().json(r) } else { r.print() }
             return
         }

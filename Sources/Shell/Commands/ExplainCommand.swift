@@ -47,11 +47,9 @@ struct ExplainCommand: SessionCommand {
         let ids = a.treatments.map(\.id)
         let target = try treatment.map(a.treatmentIndex) ?? a.top
         let F = a.model.file.model.shape.features, T = a.raw.count
-        let base: [Float]? = baseline == "first-visit" ? (0..<T).flatMap { _ in Array(a.input[0..<F]) } : nil
-        let ig = IntegratedGradients(model: a.model.file.model)
         let rule = IntegrationRule(rawValue: method)!
-        let r = steps == "auto" ? ig.attributeUntilComplete(a.input, target: target, baseline: base, rule: rule)
-                                : ig.attribute(a.input, target: target, baseline: base, rule: rule, steps: Int(steps)!)
+        let explanation = Explanation(a, target: target, rule: rule, steps: steps == "auto" ? nil : Int(steps)!, baseline: Explanation.Baseline(rawValue: baseline)!)
+        let r = explanation.result
         try a.audit(session, .explanationShown, detail: ["target": ids[target], "method": method, "steps": String(r.steps), "delta": String(format: "%.3g", r.delta)])
         let features = a.model.file.features
         if json {
@@ -75,17 +73,16 @@ struct ExplainCommand: SessionCommand {
         out.print(out.dim("Positive (▶) pushed toward \(a.treatments[target].name); negative (◀) away from it."))
         let scale = r.attributions.map(abs).max() ?? 1
         // Top cells.
-        let cells = r.attributions.indices.sorted { abs(r.attributions[$0]) > abs(r.attributions[$1]) }.prefix(top)
+        let cells = explanation.strongest(top)
         out.print("")
         out.print(out.bold("Strongest feature-at-visit cells"))
         out.print(Table(headers: ["ATTRIBUTION", "", "FEATURE", "VISIT", "DATE", "VALUE"], rows: cells.map { c in
-            let t = c / F, f = c % F
+            let t = c.t, f = c.f
             let date = ClinicalCalendar.dayString(record.visits[a.visits[t]].date)
-            return [String(format: "%+.5f", r.attributions[c]), Bars.signed(r.attributions[c], scale: scale, half: 8), features[f], "\(a.visits[t] + 1)", date, FeatureText.describe(features[f], a.raw[t][f], session.pack)]
+            return [String(format: "%+.5f", c.attribution), Bars.signed(c.attribution, scale: scale, half: 8), features[f], "\(a.visits[t] + 1)", date, FeatureText.describe(features[f], a.raw[t][f], session.pack)]
         }, rightAligned: [0]).render(width: out.width))
         // Per-feature totals.
-        var byFeature = [Double](repeating: 0, count: F)
-        for c in r.attributions.indices { byFeature[c % F] += r.attributions[c] }
+        let byFeature = explanation.byFeature
         let fScale = byFeature.map(abs).max() ?? 1
         out.print("")
         out.print(out.bold("Per feature, over the timeline"))
@@ -95,7 +92,7 @@ struct ExplainCommand: SessionCommand {
         // Per-visit totals.
         out.print("")
         out.print(out.bold("Per visit"))
-        let byVisit = (0..<T).map { t in r.attributions[(t * F)..<(t * F + F)].reduce(0, +) }
+        let byVisit = explanation.byVisit
         let vScale = byVisit.map(abs).max() ?? 1
         for t in (0..<T).suffix(12) {
             out.print(String(format: "  visit %3d  %@  %+.5f ", a.visits[t] + 1, ClinicalCalendar.dayString(record.visits[a.visits[t]].date), byVisit[t]) + Bars.signed(byVisit[t], scale: vScale, half: 8))

@@ -27,10 +27,9 @@ struct WhatIfCommand: SessionCommand {
     func run(in session: Session) throws {
         let record = try selection.record(in: session)
         let review = try selection.review(for: record, in: session)
-        let index = try PatientSelection.modelVisit(record, review)
-        let edited = try Self.apply(changes, to: record, at: index, pack: session.pack)
-        let before = try PatientAnalysis(session: session, record: record, review: review)
-        let after = try PatientAnalysis(session: session, record: edited, review: review)
+        _ = try PatientSelection.modelVisit(record, review)
+        let w = try WhatIf(workspace: session.workspace, record: record, review: review, changes: changes)
+        let before = w.before, after = w.after
         try before.audit(session, .whatIf, detail: ["changes": changes.joined(separator: " "), "edited_top": after.treatments[after.top].id])
         func side(_ a: PatientAnalysis) -> Side {
             Side(probabilities: Dictionary(uniqueKeysWithValues: a.treatments.indices.map { (a.treatments[$0].id, a.probabilities[$0]) }),
@@ -51,55 +50,12 @@ struct WhatIfCommand: SessionCommand {
             return [after.treatments[k].name, String(format: "%.1f%%", 100 * before.probabilities[k]), String(format: "%.1f%%", 100 * after.probabilities[k]),
                     String(format: "%+.1f", 100 * (after.probabilities[k] - before.probabilities[k])), now + was]
         }, rightAligned: [1, 2, 3]).render(width: out.width))
-        let was = Set(before.guidelines.firedRules), now = Set(after.guidelines.firedRules)
-        for f in after.guidelines.findings where f.status == .fired && !was.contains(f.rule) { out.print(out.yellow("+ now fires: ") + "\(f.rule): \(f.message)") }
-        for f in before.guidelines.findings where f.status == .fired && !now.contains(f.rule) { out.print(out.dim("− no longer fires: \(f.rule)")) }
+        for f in w.nowFiring { out.print(out.yellow("+ now fires: ") + "\(f.rule): \(f.message)") }
+        for f in w.noLongerFiring { out.print(out.dim("− no longer fires: \(f.rule)")) }
         if before.top != after.top { out.print(out.bold("The model's first choice moves from \(before.treatments[before.top].name) to \(after.treatments[after.top].name).")) }
         // What now drives the first choice.
-        let ig = IntegratedGradients(model: after.model.file.model).attribute(after.input, target: after.top)
-        let F = after.model.file.model.shape.features
-        var byFeature = [Double](repeating: 0, count: F)
-        for c in ig.attributions.indices { byFeature[c % F] += ig.attributions[c] }
-        let strongest = byFeature.indices.sorted { abs(byFeature[$0]) > abs(byFeature[$1]) }.prefix(5)
         out.print("Strongest features behind \(after.treatments[after.top].name) in the edited copy: "
-                  + strongest.map { String(format: "%@ %+.3f", after.model.file.features[$0], byFeature[$0]) }.joined(separator: ", ")
-                  + String(format: " (delta %+.1e)", ig.delta))
-    }
-
-    /// The record with each change applied at the index visit.
-    static func apply(_ changes: [String], to record: PatientRecord, at index: Int, pack: KnowledgePack) throws -> PatientRecord {
-        var r = record
-        let date = r.visits[index].date
-        for change in changes {
-            let parts = change.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { throw ValidationError("'\(change)' is not FEATURE=VALUE") }
-            let (name, value) = (parts[0].lowercased(), parts[1])
-            guard let def = pack.features.definition(id: name), [.lab, .vital, .condition].contains(def.kind) else {
-                let known = pack.features.measured.map(\.id) + pack.features.conditions.map(\.id)
-                throw ValidationError("unknown feature '\(name)'." + (Suggest.nearest(name, in: known).map { " Did you mean '\($0)'?" } ?? "") + " Known: \(known.joined(separator: ", "))")
-            }
-            if def.kind == .condition {
-                guard let on = ["yes": true, "true": true, "1": true, "no": false, "false": false, "0": false][value.lowercased()] else {
-                    throw ValidationError("\(name) takes yes or no, not '\(value)'")
-                }
-                if on {
-                    guard let code = def.snomed.first else { throw ValidationError("\(name) has no SNOMED code to add") }
-                    r.conditions.append(ConditionEntry(code: code, display: def.name + " (what-if)", onset: date.addingTimeInterval(-1)))
-                } else {
-                    r.conditions = r.conditions.map { c in
-                        guard pack.features.conditionFeature(code: c.code, display: c.display)?.0.id == name, c.isActive(at: date) || (def.history && c.onset <= date) else { return c }
-                        var c = c; c.abatement = c.onset; return c
-                    }
-                    if def.derived != nil { throw ValidationError("\(name)=no: \(name) is also derived from values; change them instead (e.g. egfr=75)") }
-                }
-                continue
-            }
-            guard let v = Double(value), v.isFinite else { throw ValidationError("\(name) needs a number in \(def.unit ?? "its unit"), not '\(value)'") }
-            if let range = def.range, !range.contains(v) {
-                throw ValidationError("\(name)=\(value) is outside the plausible range \(range.lowerBound)–\(range.upperBound) \(def.unit ?? "")")
-            }
-            r.visits[index].observations.append(Observation(code: def.loinc.first ?? name, display: def.name + " (what-if)", value: v, unit: def.unit ?? "", time: date))
-        }
-        return r
+                  + w.strongestFeatures(5).map { String(format: "%@ %+.3f", $0.feature, $0.attribution) }.joined(separator: ", ")
+                  + String(format: " (delta %+.1e)", w.explanation.result.delta))
     }
 }

@@ -11,7 +11,7 @@ struct ShellCommands: ParsableCommand {
         commandName: "rounds",
         abstract: "Rounds shell: review a patient's record. Type a command; Tab completes, Up/Down and Ctrl-R search the history, Ctrl-D or `quit` leaves.",
         subcommands: [PatientsCommand.self, LoadCommand.self, SummaryCommand.self, RecommendCommand.self, AttentionCommand.self,
-                      ExplainCommand.self, WhatIfCommand.self, GuidelinesCommand.self, SigninCommand.self, AcceptCommand.self, OverrideCommand.self,
+                      ExplainCommand.self, WhatIfCommand.self, GuidelinesCommand.self, ReportCommand.self, SigninCommand.self, AcceptCommand.self, OverrideCommand.self,
                       HistoryCommand.self, AuditCommand.self, LearnCommand.self, ModelCommand.self, CohortCommand.Info.self, ImportCommand.self, QuitCommand.self])
 
     static let names: [String] = configuration.subcommands.map { $0._commandName } + ["help", "exit"]
@@ -150,6 +150,7 @@ struct ShellLoop {
             "explain": ["--patient", "--visit", "--steps", "--method", "--baseline", "--top", "--json"],
             "guidelines": ["lint", "--patient", "--visit", "--json"],
             "whatif": ["--patient", "--visit", "--json"],
+            "report": ["--patient", "--visit", "--as-of", "--whatif", "--pseudonymize", "--session", "--out"],
             "signin": ["--as", "--out"],
             "accept": ["--note", "--confirm", "--patient", "--visit", "--json"],
             "override": ["--reason", "--note", "--confirm", "--patient", "--visit", "--json"],
@@ -171,6 +172,6 @@ struct ShellLoop {
         ]
         Completion.valueAfter = ["load": "patient", "--patient": "patient", "--condition": "condition", "help": "command",
                                  "explain": "treatment", "--method": "method", "--baseline": "baseline", "whatif": "feature",
-                                 "override": "treatment", "--reason": "reason", "--format": "format", "--as": "role"]
+                                 "override": "treatment", "--whatif": "feature", "--reason": "reason", "--format": "format", "--as": "role"]
     }
 }

@@ -94,6 +94,8 @@ public enum AuditEvent: String, Codable, Sendable, CaseIterable {
     case serviceStarted = "cds.service.started"
     case cardsServed = "cds.cards.served"
     case requestRefused = "cds.request.refused"
+    /// A case report (HTML) written: a disclosure of the patient's record outside Rounds.
+    case reportMade = "report.made"
 
     /// DICOM (http://dicom.nema.org/resources/ontology/DCM) event type code and display.
     public var dicom: (code: String, display: String) {
@@ -109,6 +111,7 @@ public enum AuditEvent: String, Codable, Sendable, CaseIterable {
         case .serviceStarted: return ("110100", "Application Activity")
         case .cardsServed: return ("110110", "Patient Record")
         case .requestRefused: return ("110113", "Security Alert")
+        case .reportMade: return ("110106", "Export")
         }
     }
 }

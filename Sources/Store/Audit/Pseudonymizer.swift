@@ -4,14 +4,15 @@ import Foundation
 /// the fields that hold them and wherever one appears as a word in free text (a note that names
 /// a patient). The same id gets the same pseudonym in every export of one site, so exports can
 /// be joined; without the key the pseudonym cannot be turned back into the id by trying ids.
-struct Pseudonymizer {
+/// Public so that a case report made with `--pseudonymize` names the patient as exports do.
+public struct Pseudonymizer {
     let key: SiteKey
     /// Every id that must not appear, to its pseudonym.
     private var table: [String: String] = [:]
     /// Ids with characters that split words: replaced by plain search.
     private var awkward: [String] = []
 
-    init(key: SiteKey, patients: [String], people: [String]) {
+    public init(key: SiteKey, patients: [String], people: [String]) {
         self.key = key
         for p in patients where !p.isEmpty { table[p] = "patient-" + key.mac("patient:" + p).prefix(20) }
         for c in people where !c.isEmpty && table[c] == nil { table[c] = "person-" + key.mac("person:" + c).prefix(20) }
@@ -25,10 +26,10 @@ struct Pseudonymizer {
         }
     }
 
-    func id(_ s: String?) -> String? { s.map { table[$0] ?? scrub($0) } }
+    public func id(_ s: String?) -> String? { s.map { table[$0] ?? scrub($0) } }
 
     /// A free-text value with every known id in it replaced.
-    func scrub(_ text: String) -> String {
+    public func scrub(_ text: String) -> String {
         var out = ""
         var word = ""
         func flush() {
