@@ -16,7 +16,7 @@ import TestSupport
         let report = try #require(try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
         let evaluations = report["evaluations"] as? [[String: Any]] ?? []
         let names = evaluations.compactMap { $0["name"] as? String }
-        #expect(names.count == 5 && names[0] == "GRU + attention" && names[1].hasPrefix("gradient-boosted trees (XGBoost, depth ")
+        #expect(names.count == 5 && names[0] == "RETAIN" && names[1].hasPrefix("gradient-boosted trees (XGBoost, depth ")
                 && Array(names[2...]) == ["logistic regression (last visit)", "guideline rules (ADA/KDIGO)", "majority class"], "\(names)")
         // Every recommender has its regret and the non-trivial half's ECE; the model is compared
         // with the best baselines on macro F1 and regret; the deletion test ran for k = 1 and 3.
