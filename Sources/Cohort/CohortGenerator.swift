@@ -48,6 +48,10 @@ public struct GeneratedPatient: Sendable {
     /// The best option at every visit, as an index into `ResponseSimulator.treatments`: what a
     /// decision at that visit, knowing the history up to it, should have been. The last is `label`.
     public var visitLabels: [Int]
+    /// The utility of every option at every visit (`ResponseSimulator.treatments` order), of
+    /// which `visitLabels` are the argmax: what training's soft targets are made of at every
+    /// decision point. The last is `utilities`.
+    public var visitUtilities: [[Double]]
 }
 
 /// The codes the generator writes; all of them are in the knowledge pack or reported as unmapped.
@@ -200,6 +204,7 @@ struct HistorySimulation {
         var lastMeasured: (hba1c: Double, egfr: Double, uacr: Double, bmi: Double) = (u0, egfr, uacrBase, bmi0)
         var previous = dates[0]
         var visitLabels: [Int] = []
+        var visitUtilities: [[Double]] = []
 
         func state(at d: Date, visit k: Int) -> PatientState {
             PatientState(age: age(d), female: female, hba1c: lastMeasured.hba1c, egfr: lastMeasured.egfr, uacr: lastMeasured.uacr, bmi: lastMeasured.bmi,
@@ -282,7 +287,9 @@ struct HistorySimulation {
                 let c = CohortCodes.ckdByStage[stage]!
                 conditions.append(ConditionEntry(code: c.0, display: c.1, onset: d)); ckdNoted = true
             }
-            visitLabels.append(ResponseSimulator.treatments.firstIndex(of: simulator.best(state: state(at: d, visit: k), traits: traits))!)
+            let u = simulator.utilities(state: state(at: d, visit: k), traits: traits)
+            visitUtilities.append(u)
+            visitLabels.append(ResponseSimulator.treatments.firstIndex(of: simulator.best(utilities: u))!)
             if isIndex { break }
 
             // The historical clinician's decision at this visit (the index visit's is the one to recommend).
@@ -331,15 +338,14 @@ struct HistorySimulation {
         }
         let indexState = state(at: index, visit: visitCount - 1)
         let utilities = simulator.utilities(state: indexState, traits: traits)
-        var best = 0
-        for i in utilities.indices where utilities[i] > utilities[best] { best = i }
+        let best = ResponseSimulator.treatments.firstIndex(of: simulator.best(utilities: utilities))!
         conditions.sort { ($0.onset, $0.code) < ($1.onset, $1.code) }
         medications.sort { ($0.start, $0.code) < ($1.start, $1.code) }
         let record = PatientRecord(id: id, sex: female ? .female : .male, birthDate: birthDay, origin: .synthetic,
                                    visits: visits, conditions: conditions, medications: medications)
-        precondition(visitLabels.last == best, "the index visit's label is the best option")
+        precondition(visitLabels.last == best && visitUtilities.last == utilities, "the index visit's label is the best option")
         return GeneratedPatient(record: record, traits: traits, indexState: indexState, utilities: utilities,
-                                label: ResponseSimulator.treatments[best], visitLabels: visitLabels)
+                                label: ResponseSimulator.treatments[best], visitLabels: visitLabels, visitUtilities: visitUtilities)
     }
 
     /// Serum creatinine (mg/dL) that gives `egfr` by the CKD-EPI 2021 equation.

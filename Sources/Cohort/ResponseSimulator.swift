@@ -156,7 +156,11 @@ public struct ResponseSimulator: Sendable {
 
     /// The option of highest utility (ties go to the earlier option).
     public func best(state: PatientState, traits: LatentTraits) -> String {
-        let u = utilities(state: state, traits: traits)
+        best(utilities: utilities(state: state, traits: traits))
+    }
+
+    /// The option of highest utility among `u` (`treatments` order; ties go to the earlier one).
+    public func best(utilities u: [Double]) -> String {
         var best = 0
         for i in u.indices where u[i] > u[best] { best = i }
         return Self.treatments[best]

@@ -155,7 +155,8 @@ public struct CohortWriter {
                     let conditions = extractor.conditionFeatures(for: p.record, asOf: last)
                         + context.conditions(of: p.record, at: p.record.visits[last].date).map(\.condition.id)
                     return SyntheticPatient(record: p.record, summary: PatientSummaryFields(conditions: conditions), label: p.label,
-                                            traits: p.traits.values, utilities: p.utilities, visitLabels: p.visitLabels)
+                                            traits: p.traits.values, utilities: p.utilities, visitLabels: p.visitLabels,
+                                            visitUtilities: p.visitUtilities)
                 }
                 try write(batch)
                 done += n

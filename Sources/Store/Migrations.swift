@@ -135,6 +135,12 @@ enum Migrations {
             // An older store's entries get their tree now; its chain and head MAC stay as they were.
             try AuditTree.rebuild(db)
         }
+        m.registerMigration("v6-visit-utilities") { db in
+            // The utility of every option at every visit (float32, visit-major, the simulator's
+            // order), so that training's soft targets reach every decision point, not only the
+            // index visit. NULL for cohorts generated before it was kept.
+            try db.execute(sql: "ALTER TABLE cohort_truth ADD COLUMN visit_utilities BLOB")
+        }
         return m
     }
 }

@@ -104,10 +104,11 @@ public final class RoundsStore: Sendable {
         }
         try produce { batch in
             try pool.write { db in
-                let truth = try db.cachedStatement(sql: "INSERT INTO cohort_truth (patient_id, label, traits, utilities, visit_labels) VALUES (?, ?, ?, ?, ?)")
+                let truth = try db.cachedStatement(sql: "INSERT INTO cohort_truth (patient_id, label, traits, utilities, visit_labels, visit_utilities) VALUES (?, ?, ?, ?, ?, ?)")
                 for p in batch {
                     try Self.upsert(db, p.record, bytes: RecordCodec.encode(p.record), source: "cohort seed \(seed)", summary: p.summary)
-                    try truth.execute(arguments: [p.record.id, p.label, Data(doubles: p.traits), Data(doubles: p.utilities), Data(p.visitLabels.map { UInt8($0) })])
+                    try truth.execute(arguments: [p.record.id, p.label, Data(doubles: p.traits), Data(doubles: p.utilities), Data(p.visitLabels.map { UInt8($0) }),
+                                                      p.visitUtilities.isEmpty ? nil : Data(floats: p.visitUtilities.flatMap { $0 })])
                 }
             }
         }
@@ -200,8 +201,12 @@ public struct SyntheticPatient: Sendable {
     public var utilities: [Double]
     /// The best option at every visit (indices into the pack's treatments).
     public var visitLabels: [Int]
-    public init(record: PatientRecord, summary: PatientSummaryFields, label: String, traits: [Double], utilities: [Double], visitLabels: [Int]) {
+    /// The utility of every option at every visit (the simulator's order), visit by visit.
+    public var visitUtilities: [[Double]]
+    public init(record: PatientRecord, summary: PatientSummaryFields, label: String, traits: [Double], utilities: [Double], visitLabels: [Int],
+                visitUtilities: [[Double]] = []) {
         self.record = record; self.summary = summary; self.label = label; self.traits = traits; self.utilities = utilities; self.visitLabels = visitLabels
+        self.visitUtilities = visitUtilities
     }
 }
 
@@ -246,6 +251,19 @@ extension Data {
         var r = RecordCodec.Reader(bytes: [UInt8](self))
         return (0..<(count / 8)).compactMap { _ in try? r.double() }
     }
+    /// Little-endian float32s.
+    init(floats: [Double]) {
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(floats.count * 4)
+        for d in floats { let b = Float(d).bitPattern; for s in stride(from: 0, to: 32, by: 8) { bytes.append(UInt8(truncatingIfNeeded: b >> s)) } }
+        self.init(bytes)
+    }
+    var floats: [Float] {
+        let b = [UInt8](self)
+        return (0..<(b.count / 4)).map { i in
+            Float(bitPattern: UInt32(b[4 * i]) | UInt32(b[4 * i + 1]) << 8 | UInt32(b[4 * i + 2]) << 16 | UInt32(b[4 * i + 3]) << 24)
+        }
+    }
 }
 
 extension RoundsStore {
@@ -264,10 +282,11 @@ extension RoundsStore {
     /// visit) and the best option at each visit, ordered by id.
     public func labelledPatients() throws -> [LabelledPatient] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT p.record, t.label, t.visit_labels, t.utilities FROM patient p JOIN cohort_truth t ON t.patient_id = p.id ORDER BY p.id").map { row in
+            try Row.fetchAll(db, sql: "SELECT p.record, t.label, t.visit_labels, t.utilities, t.visit_utilities FROM patient p JOIN cohort_truth t ON t.patient_id = p.id ORDER BY p.id").map { row in
                 LabelledPatient(record: try RecordCodec.decode([UInt8](row["record"] as Data)), label: row["label"],
                                 visitLabels: (row["visit_labels"] as Data?).map { $0.map(Int.init) } ?? [],
-                                utilities: (row["utilities"] as Data).doubles)
+                                utilities: (row["utilities"] as Data).doubles,
+                                visitUtilities: (row["visit_utilities"] as Data?)?.floats ?? [])
             }
         }
     }
@@ -283,4 +302,15 @@ public struct LabelledPatient: Sendable {
     /// The utility of every option at the index visit, in the simulator's order
     /// (`ResponseSimulator.treatments`), as `cohortTruth` gives them.
     public var utilities: [Double] = []
+    /// The utility of every option at every visit, visit-major in the simulator's order
+    /// (visits × options values); empty for cohorts stored before this was kept.
+    public var visitUtilities: [Float] = []
+
+    /// Visit `k`'s utilities (the simulator's order), when the store keeps them.
+    public func utilities(atVisit k: Int) -> [Float]? {
+        let n = record.visits.count
+        guard n > 0, visitUtilities.count % n == 0, !visitUtilities.isEmpty, k >= 0, k < n else { return nil }
+        let K = visitUtilities.count / n
+        return Array(visitUtilities[(k * K)..<(k * K + K)])
+    }
 }

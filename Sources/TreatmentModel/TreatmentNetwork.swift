@@ -92,6 +92,16 @@ public enum TreatmentNetwork: Sendable {
 
     public var hasTemperature: Bool { if case .retain = self { return true }; return false }
 
+    /// The model whose calibrated logits are its own plus `bias` (`[K]`): logits / τ + b =
+    /// (W c + b_out + τ b) / τ, so b goes into the output bias (`out.bias`) at this temperature.
+    public func addingOutputBias(_ bias: [Float]) -> TreatmentNetwork {
+        guard case .retain(var m) = self else { preconditionFailure("only retain-v1 has a calibrated output") }
+        let at = m.layout.offset("out.bias")
+        precondition(bias.count == m.shape.treatments, "one bias per treatment")
+        for k in bias.indices { m.parameters[at + k] += m.temperature * bias[k] }
+        return .retain(m)
+    }
+
     public func standardize(_ rows: [[Float]]) -> [Float] {
         switch self {
         case .gruAttention(let m): return m.standardize(rows)

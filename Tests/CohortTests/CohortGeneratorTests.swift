@@ -36,6 +36,7 @@ import TestSupport
             }
             #expect(p.label == ResponseSimulator.treatments[p.utilities.indices.max { p.utilities[$0] < p.utilities[$1] }!])
             #expect(p.visitLabels.count == r.visits.count && ResponseSimulator.treatments[p.visitLabels.last!] == p.label)
+            #expect(p.visitUtilities.count == r.visits.count && p.visitUtilities.last == p.utilities)
             // The index visit measures HbA1c.
             #expect(r.visits.last!.observations.contains { $0.code == "4548-4" })
         }

@@ -288,7 +288,7 @@ import TestSupport
         try f.tamper("DROP TABLE audit_checkpoint")
         try f.tamper("DELETE FROM grdb_migrations WHERE identifier = 'v5-audit-merkle'")
         let reopened = try RoundsStore(path: f.path)
-        #expect(try reopened.appliedMigrations().last == "v5-audit-merkle")
+        #expect(try reopened.appliedMigrations().contains("v5-audit-merkle"))
         let v = try reopened.verifyAudit()
         #expect(v.ok && v.headAuthenticated && v.decisions == 2 && v.treeRoot == expected && v.checkpoints == 0, "\(v.problems)")
         #expect(try reopened.writeCheckpoint(reason: "test")?.root == expected)

@@ -51,7 +51,7 @@ import TestSupport
         let dir = try FileManager.default.attributesOfItem(atPath: (store.path as NSString).deletingLastPathComponent)
         #expect((dir[.posixPermissions] as? Int) == 0o700)
         #expect(try store.journalMode() == "wal")
-        #expect(try store.appliedMigrations() == ["v1-patients", "v2-visit-labels", "v3-decisions-audit", "v4-model-versions", "v5-audit-merkle"])
+        #expect(try store.appliedMigrations() == ["v1-patients", "v2-visit-labels", "v3-decisions-audit", "v4-model-versions", "v5-audit-merkle", "v6-visit-utilities"])
     }
 
     @Test func defaultPathAndOverrides() {
@@ -92,7 +92,8 @@ import TestSupport
                 for start in stride(from: 0, to: size, by: 40) {
                     try write((start..<min(size, start + 40)).map { i in
                         let p = g.patient(i)
-                        return SyntheticPatient(record: p.record, summary: summary(p.record), label: p.label, traits: p.traits.values, utilities: p.utilities, visitLabels: p.visitLabels)
+                        return SyntheticPatient(record: p.record, summary: summary(p.record), label: p.label, traits: p.traits.values, utilities: p.utilities, visitLabels: p.visitLabels,
+                                                visitUtilities: p.visitUtilities)
                     })
                 }
             }
@@ -109,6 +110,13 @@ import TestSupport
         let labelled = try a.labelledPatients()
         #expect(labelled.count == 90)
         #expect(labelled[6].visitLabels == p.visitLabels && labelled[6].visitLabels.count == p.record.visits.count)
+        // Every visit's utilities come back (float32), and their argmax is that visit's label.
+        for k in p.record.visits.indices {
+            let u = try #require(labelled[6].utilities(atVisit: k))
+            #expect(u == p.visitUtilities[k].map { Float($0) })
+            #expect(u.indices.max { (u[$0], -$0) < (u[$1], -$1) } == p.visitLabels[k])
+        }
+        #expect(labelled[6].utilities(atVisit: p.record.visits.count) == nil)
     }
 
     @Test func listingFilters() throws {

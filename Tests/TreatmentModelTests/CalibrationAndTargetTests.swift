@@ -70,6 +70,51 @@ import Testing
     @Test func olderTrainingConfigurationsDecode() throws {
         let old = #"{"attention":32,"batchSize":32,"classBalance":0,"clipNorm":5,"embed":32,"epochs":60,"hidden":64,"learningRate":0.001,"patience":8,"seed":7,"threads":1,"weightDecay":0}"#
         let c = try JSONDecoder().decode(TrainingConfig.self, from: Data(old.utf8))
-        #expect(c.architecture == "gru-attention-v1" && c.seed == 7 && c.utilityTemperature == 0)
+        #expect(c.architecture == "gru-attention-v1" && c.seed == 7 && c.utilityTemperature == 0 && !c.classBiasCalibration)
+    }
+
+    /// Labels drawn from softmax(z / 1.8 + b): the fit recovers τ and b (to sampling error and
+    /// the ridge), and it is the objective's minimum in every direction.
+    @Test func priorCalibrationRecoversTemperatureAndClassBiases() {
+        var rng = ModelRandom(seed: 11)
+        let K = 4, N = 20000, truth: Float = 1.8, bias: [Float] = [0.9, -0.6, 0.2, -0.5]
+        var logits: [Float] = [], labels: [Int] = []
+        for _ in 0..<N {
+            let z = (0..<K).map { _ in rng.uniform(-4, 4) }
+            let p = Softmax.rows((0..<K).map { z[$0] / truth + bias[$0] }, K)
+            var u = rng.uniform(0, 1), y = K - 1
+            for k in 0..<K { u -= p[k]; if u <= 0 { y = k; break } }
+            logits += z; labels.append(y)
+        }
+        let fit = PriorCalibration.fit(logits: logits, labels: labels, K: K)
+        #expect(abs(fit.temperature - truth) < 0.1, "fitted τ \(fit.temperature)")
+        for k in 0..<K { #expect(abs(fit.bias[k] - bias[k]) < 0.08, "bias \(k): \(fit.bias[k])") }
+        let a = 1 / Double(fit.temperature), b = fit.bias.map(Double.init)
+        let at = PriorCalibration.objective(logits, labels: labels, K: K, a: a, b: b)
+        for i in 0...K {
+            for h in [-0.02, 0.02] {
+                var a2 = a, b2 = b
+                if i == 0 { a2 += h } else { b2[i - 1] += h }
+                #expect(at < PriorCalibration.objective(logits, labels: labels, K: K, a: a2, b: b2))
+            }
+        }
+        // Never worse than the temperature alone.
+        let tau = TemperatureScaling.fit(logits: logits, labels: labels, K: K)
+        #expect(at <= PriorCalibration.objective(logits, labels: labels, K: K, a: 1 / Double(tau), b: [Double](repeating: 0, count: K)))
+    }
+
+    /// Folded into the output bias, the class biases give exactly softmax(logits / τ + b).
+    @Test func classBiasesFoldIntoTheOutputBias() {
+        var m = RETAIN(shape: ModelShape(features: 3, embed: 4, hidden: 3, attention: 1, treatments: 3), seed: 5)
+        m.temperature = 0.7
+        let net = TreatmentNetwork.retain(m)
+        let batch = SequenceBatch(sequences: [[0.5, -1, 2, 0.1, 0.3, -0.2]], features: 3)
+        let before = net.forward(batch).logits
+        let b: [Float] = [0.4, -0.1, -0.3]
+        let after = net.addingOutputBias(b).forward(batch)
+        for k in 0..<3 { #expect(abs(after.logits[k] - (before[k] + b[k])) < 1e-5) }
+        let contributions = net.addingOutputBias(b).contributions(after, 0)!
+        // The visits' shares do not move; the bias is the output bias's.
+        #expect(zip(contributions.flatMap { $0 }, net.contributions(net.forward(batch), 0)!.flatMap { $0 }).allSatisfy { abs($0 - $1) < 1e-6 })
     }
 }

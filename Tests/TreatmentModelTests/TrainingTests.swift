@@ -106,6 +106,15 @@ import Patients
         let cutRows = extractor.matrix(for: cut).rows
         #expect(cutRows[1].elementsEqual(rows[1], by: { $0 == $1 || ($0.isNaN && $1.isNaN) }))
         #expect(throws: ModelFileError.self) { try Dataset(decisionPoints: [(first.record, [0])], extractor: extractor) }
+        // With every visit's utilities, each decision point carries its own.
+        let perVisit = Dictionary(uniqueKeysWithValues: patients.map { ($0.record.id, $0.visitUtilities.map { $0.map(Float.init) }) })
+        let soft = try Dataset(decisionPoints: patients.map { ($0.record, $0.visitLabels) }, extractor: extractor, visitUtilities: perVisit)
+        for (k, e) in soft.examples.filter({ $0.patientID == first.record.id }).enumerated() {
+            #expect(e.utilities == first.visitUtilities[k + 1].map(Float.init))
+        }
+        #expect(throws: ModelFileError.self) {
+            try Dataset(decisionPoints: [(first.record, first.visitLabels)], extractor: extractor, visitUtilities: [first.record.id: [[0]]])
+        }
     }
 
     @Test func standardizationSkipsUnknownValues() {

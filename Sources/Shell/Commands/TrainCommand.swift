@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Patients
 import Store
+import Cohort
 import TreatmentModel
 
 /// `rounds train`: trains the treatment model on the store's synthetic cohort.
@@ -37,6 +38,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Decoupled weight decay (AdamW); 0 for plain Adam.") var weightDecay: Float = TrainingConfig().weightDecay
     @Option(help: "Class weights (N/(K·n_k))^x in the loss: 0 none, 1 fully balanced.") var classBalance: Float = TrainingConfig().classBalance
     @Flag(help: "Train on the index visits only, not on every decision point of each history.") var indexOnly = false
+    @Flag(help: "Calibrate with the temperature alone, without a bias per option.") var noClassBias = false
 
     func validate() throws {
         guard epochs >= 1, batchSize >= 1, learningRate > 0, patience >= 1, embed >= 1, hidden >= 1, attention >= 1, threads >= 1 else {
@@ -53,6 +55,7 @@ struct TrainCommand: ParsableCommand {
         c.epochs = epochs; c.batchSize = batchSize; c.learningRate = learningRate; c.patience = patience; c.seed = seed
         c.architecture = architecture; c.utilityTemperature = utilityTemperature
         c.embed = embed; c.hidden = hidden; c.attention = attention; c.threads = threads; c.weightDecay = weightDecay; c.classBalance = classBalance
+        c.classBiasCalibration = !noClassBias
         return c
     }
 
@@ -119,8 +122,18 @@ struct ModelData {
         let useDecisionPoints = !indexOnly && labelled.allSatisfy { $0.visitLabels.count == $0.record.visits.count }
         if useDecisionPoints {
             let trainIDs = Set(train.examples.map(\.patientID))
-            train = try Dataset(decisionPoints: labelled.filter { trainIDs.contains($0.record.id) }.map { ($0.record, $0.visitLabels) }, extractor: extractor,
-                                utilities: utilities)
+            let trainPatients = labelled.filter { trainIDs.contains($0.record.id) }
+            // Every visit's utilities where the cohort keeps them (the pack's order).
+            let order = ctx.pack.treatments.ids.map { id in ResponseSimulator.treatments.firstIndex(of: id) }
+            var visitUtilities: [String: [[Float]]] = [:]
+            for p in trainPatients where !p.visitUtilities.isEmpty {
+                let rows = (0..<p.record.visits.count).compactMap { k in p.utilities(atVisit: k) }
+                guard rows.count == p.record.visits.count, !order.contains(nil) else { continue }
+                let mapped = rows.map { u in order.map { i in i! < u.count ? u[i!] : .nan } }
+                if mapped.allSatisfy({ $0.allSatisfy(\.isFinite) }) { visitUtilities[p.record.id] = mapped }
+            }
+            train = try Dataset(decisionPoints: trainPatients.map { ($0.record, $0.visitLabels) }, extractor: extractor,
+                                utilities: utilities, visitUtilities: visitUtilities)
         }
         return ModelData(train: train, validation: validation, test: test, fingerprint: all.fingerprint(), decisionPoints: useDecisionPoints)
     }

@@ -29,7 +29,56 @@ struct FastChainScan {
         func field(_ row: Int, _ k: Int) -> (Int32, Int32) { fields[row * Self.perRow + k] }
     }
 
+    /// A batch's per-row results: whether its own checks held, and its Merkle leaf.
+    final class Hashed: @unchecked Sendable {
+        var leaves: [MerkleHash] = []
+        var oks: [Bool] = []
+    }
+
+    /// Reads up to `batchRows` rows into `batch` (SQLite is one thread's work). Nil when a row
+    /// is not what the fast path expects; otherwise whether the log is exhausted.
+    static func read(_ rs: OpaquePointer, into batch: Batch) -> Bool? {
+        batch.reset()
+        while batch.count < batchRows {
+            let rc = sqlite3_step(rs)
+            if rc == SQLITE_DONE { return true }
+            guard rc == SQLITE_ROW else { return nil }
+            guard sqlite3_column_type(rs, 0) == SQLITE_INTEGER else { return nil }
+            batch.seqs.append(Int(sqlite3_column_int64(rs, 0)))
+            for c in 1...8 {
+                let type = sqlite3_column_type(rs, Int32(c))
+                if type == SQLITE_NULL && (c == 4 || c == 5) { batch.fields.append((0, -1)); continue }
+                guard type == SQLITE_TEXT, let p = sqlite3_column_text(rs, Int32(c)) else { return nil }
+                let n = Int(sqlite3_column_bytes(rs, Int32(c)))
+                batch.fields.append((Int32(batch.bytes.count), Int32(n)))
+                batch.bytes.append(contentsOf: UnsafeBufferPointer(start: p, count: n))
+            }
+        }
+        return false
+    }
+
+    /// Hashes and checks every row of `batch` into `out`, in `parts` pieces at once.
+    static func hash(_ batch: Batch, parts: Int, into out: Hashed) {
+        let n = batch.count
+        out.leaves = [MerkleHash](repeating: Merkle.emptyRoot, count: n)
+        out.oks = [Bool](repeating: false, count: n)
+        let parts = max(1, min(parts, n))
+        out.leaves.withUnsafeMutableBufferPointer { lp in
+            out.oks.withUnsafeMutableBufferPointer { op in
+                batch.bytes.withUnsafeBufferPointer { buf in
+                    nonisolated(unsafe) let lp = lp, op = op, buf = buf
+                    DispatchQueue.concurrentPerform(iterations: parts) { part in
+                        for r in (n * part / parts)..<(n * (part + 1) / parts) { (op[r], lp[r]) = checkRow(buf, batch, r) }
+                    }
+                }
+            }
+        }
+    }
+
     /// Nil when anything needs the slow path; otherwise the log's extent, with `tree` fed every leaf.
+    ///
+    /// A pipeline of two batches: while one batch is hashed on another thread, the next is read
+    /// from SQLite; then the hashed batch's links, times and tree nodes are checked in order.
     static func run(_ db: Database, tree: inout TreeChecker) throws -> Result? {
         let rows = try db.makeStatement(sql: "SELECT seq, content, recorded_at, event, clinician, patient_id, content_hash, prev_hash, hash FROM audit ORDER BY seq")
         let nodes = try db.makeStatement(sql: "SELECT pos, hash FROM audit_tree ORDER BY pos")
@@ -39,54 +88,30 @@ struct FastChainScan {
         var previousHash = Array(Digest.genesis.utf8)
         var lastRecorded: [UInt8] = []
         var expected = 0
-        let batch = Batch()
-        var done = false
-        while !done {
-            batch.reset()
-            // Read a batch (SQLite is one thread's work).
-            while batch.count < batchRows {
-                let rc = sqlite3_step(rs)
-                if rc == SQLITE_DONE { done = true; break }
-                guard rc == SQLITE_ROW else { return nil }
-                guard sqlite3_column_type(rs, 0) == SQLITE_INTEGER else { return nil }
-                batch.seqs.append(Int(sqlite3_column_int64(rs, 0)))
-                for c in 1...8 {
-                    let type = sqlite3_column_type(rs, Int32(c))
-                    if type == SQLITE_NULL && (c == 4 || c == 5) { batch.fields.append((0, -1)); continue }
-                    guard type == SQLITE_TEXT, let p = sqlite3_column_text(rs, Int32(c)) else { return nil }
-                    let n = Int(sqlite3_column_bytes(rs, Int32(c)))
-                    batch.fields.append((Int32(batch.bytes.count), Int32(n)))
-                    batch.bytes.append(contentsOf: UnsafeBufferPointer(start: p, count: n))
-                }
-            }
-            let n = batch.count
-            if n == 0 { break }
-            // Hash and check each row, in two halves at once.
-            var leaves = [MerkleHash](repeating: Merkle.emptyRoot, count: n)
-            var oks = [Bool](repeating: false, count: n)
-            let parts = min(2, n)
-            leaves.withUnsafeMutableBufferPointer { lp in
-                oks.withUnsafeMutableBufferPointer { op in
-                    batch.bytes.withUnsafeBufferPointer { buf in
-                        nonisolated(unsafe) let lp = lp, op = op, buf = buf
-                        DispatchQueue.concurrentPerform(iterations: parts) { part in
-                            for r in (n * part / parts)..<(n * (part + 1) / parts) { (op[r], lp[r]) = checkRow(buf, batch, r) }
-                        }
-                    }
-                }
-            }
+        var current = Batch(), next = Batch()
+        guard var done = read(rs, into: current) else { return nil }
+        let hashed = Hashed()
+        while current.count > 0 {
+            // Hash this batch (on both cores when nothing is left to read) while reading the next.
+            let group = DispatchGroup()
+            let (batch, parts) = (current, done ? 2 : 1)
+            DispatchQueue.global().async(group: group) { hash(batch, parts: parts, into: hashed) }
+            var readFailed = false
+            if done { next.reset() } else if let d = read(rs, into: next) { done = d } else { readFailed = true }
+            group.wait()
+            if readFailed { return nil }
             // In order: positions, links, times, the tree and the checkpoints.
             var failed = false
-            batch.bytes.withUnsafeBufferPointer { buf in
-                for r in 0..<n {
-                    guard oks[r], batch.seqs[r] == expected else { failed = true; return }
-                    let prev = batch.field(r, 6), hash = batch.field(r, 7), recorded = batch.field(r, 1)
+            current.bytes.withUnsafeBufferPointer { buf in
+                for r in 0..<current.count {
+                    guard hashed.oks[r], current.seqs[r] == expected else { failed = true; return }
+                    let prev = current.field(r, 6), hash = current.field(r, 7), recorded = current.field(r, 1)
                     guard prev.1 == 64, equal(buf, prev, previousHash) else { failed = true; return }
-                    let rec = Array(buf[Int(recorded.0)..<Int(recorded.0 + recorded.1)])
+                    let rec = UnsafeBufferPointer(rebasing: buf[Int(recorded.0)..<Int(recorded.0 + recorded.1)])
                     guard !rec.lexicographicallyPrecedes(lastRecorded) else { failed = true; return }
-                    lastRecorded = rec
-                    previousHash = Array(buf[Int(hash.0)..<Int(hash.0 + hash.1)])
-                    let treeOK = tree.add(leaf: leaves[r]) { node in
+                    lastRecorded.replaceSubrange(lastRecorded.indices, with: rec)
+                    previousHash.replaceSubrange(previousHash.indices, with: buf[Int(hash.0)..<Int(hash.0 + hash.1)])
+                    let treeOK = tree.add(leaf: hashed.leaves[r]) { node in
                         guard sqlite3_step(ns) == SQLITE_ROW, sqlite3_column_int64(ns, 0) == Int64(position), sqlite3_column_type(ns, 1) == SQLITE_BLOB,
                               sqlite3_column_bytes(ns, 1) == 32, let p = sqlite3_column_blob(ns, 1),
                               MerkleHash(bytes: UnsafeRawBufferPointer(start: p, count: 32)) == node else { return false }
@@ -98,6 +123,7 @@ struct FastChainScan {
                 }
             }
             if failed { return nil }
+            swap(&current, &next)
         }
         // No saved node beyond the log's.
         guard sqlite3_step(ns) == SQLITE_DONE else { return nil }

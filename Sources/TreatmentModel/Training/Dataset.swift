@@ -42,9 +42,12 @@ public struct Dataset: Sendable {
 
     /// Every decision point of each history: for each patient, the visits up to visit k (k from
     /// `minVisits − 1` to the last) with the best option at visit k. Training on all of them
-    /// multiplies what a cohort teaches; evaluation stays on the index visits.
+    /// multiplies what a cohort teaches; evaluation stays on the index visits. `visitUtilities`
+    /// by patient id (one row per visit, the pack's treatment order) give every decision point
+    /// its utilities; without them only the index visit has them (`utilities`).
     public init(decisionPoints records: [(record: PatientRecord, visitLabels: [Int])], extractor: FeatureExtractor,
-                minVisits: Int = 2, maxVisits: Int = 40, utilities: [String: [Float]] = [:]) throws {
+                minVisits: Int = 2, maxVisits: Int = 40, utilities: [String: [Float]] = [:],
+                visitUtilities: [String: [[Float]]] = [:]) throws {
         let treatments = extractor.pack.treatments.ids
         var out: [Example] = []
         for (r, labels) in records {
@@ -53,9 +56,13 @@ public struct Dataset: Sendable {
                 throw ModelFileError.invalid("\(r.id) has visit label \(bad), beyond the \(treatments.count) treatments")
             }
             let rows = extractor.matrix(for: r).rows
+            let perVisit = visitUtilities[r.id]
+            if let perVisit, perVisit.count != rows.count {
+                throw ModelFileError.invalid("\(r.id) has utilities for \(perVisit.count) visits of \(rows.count)")
+            }
             for k in max(minVisits - 1, 0)..<rows.count {
                 out.append(Example(patientID: r.id, rows: Array(rows[max(0, k + 1 - maxVisits)...k]), label: labels[k],
-                                   utilities: k == rows.count - 1 ? utilities[r.id] : nil))
+                                   utilities: perVisit?[k] ?? (k == rows.count - 1 ? utilities[r.id] : nil)))
             }
         }
         self.init(examples: out, features: extractor.pack.features.columns, treatments: treatments)

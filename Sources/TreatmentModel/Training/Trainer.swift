@@ -12,7 +12,8 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     public var epochs = 60
     public var batchSize = 32
     public var learningRate: Float = 0.001
-    /// Epochs without a better validation loss before stopping.
+    /// Epochs without a better validation loss (the training objective: soft targets where the
+    /// validation split has utilities) before stopping.
     public var patience = 8
     public var clipNorm: Float = 5
     /// Decoupled weight decay (AdamW); 0 for plain Adam.
@@ -22,7 +23,10 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     public var classBalance: Float = 0
     /// Soft targets from the simulated utilities where an example has them: softmax(u / τ_u)
     /// with this τ_u (utility units); 0 trains on the best option alone (one-hot).
-    public var utilityTemperature: Float = 0.25
+    public var utilityTemperature: Float = 0.1
+    /// Calibrate with a bias per class beside the temperature (`PriorCalibration`), folded into
+    /// the output bias; false fits the temperature alone.
+    public var classBiasCalibration = true
     public var seed: UInt64 = 20_240_601
     /// Threads: with more than one, each batch is split into that many parts whose gradients are
     /// computed at once and added in order. Same seed, data, configuration and threads: the same
@@ -41,6 +45,7 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
         patience = try get(.patience, patience); clipNorm = try get(.clipNorm, clipNorm); weightDecay = try get(.weightDecay, weightDecay)
         classBalance = try get(.classBalance, classBalance); utilityTemperature = try get(.utilityTemperature, 0)
         seed = try get(.seed, seed); threads = try get(.threads, threads)
+        classBiasCalibration = try get(.classBiasCalibration, false)
     }
 }
 
@@ -110,7 +115,10 @@ public struct Trainer: Sendable {
                 seen += batch.count
             }
             let probs = Self.predict(model, validation)
-            let valLoss = Softmax.crossEntropy(probabilities: probs.flatMap { $0 }, labels: validation.labels, K: shape.treatments).loss
+            // The training objective on the validation split (soft targets where it has
+            // utilities), so that stopping follows what is optimized, not the argmax alone.
+            let valLoss = Softmax.softCrossEntropy(probabilities: probs.flatMap { $0 }, targets: validation.examples.flatMap { target($0, K: shape.treatments) },
+                                                   weights: nil, total: Float(validation.examples.count), K: shape.treatments).loss
             let predicted = probs.map { Metrics.argmax($0) }
             let improved = valLoss < bestLoss
             if improved { best = model; bestLoss = valLoss; bestEpoch = epoch; stale = 0 } else { stale += 1 }
@@ -122,8 +130,9 @@ public struct Trainer: Sendable {
             report(r)
             if stale >= config.patience { break }
         }
-        // Calibrated on the validation split (the temperature changes no ranking).
-        if !interrupted { best = Self.calibrated(best, on: validation) }
+        // Calibrated on the validation split: the temperature changes no ranking; the class
+        // biases (when configured) restore how often each option is the best one.
+        if !interrupted { best = Self.calibrated(best, on: validation, classBias: config.classBiasCalibration) }
         return Result(model: best, history: history, bestEpoch: bestEpoch, interrupted: interrupted,
                       sequencesPerSecond: Double(seen) / max(Date().timeIntervalSince(started), 1e-9))
     }
@@ -200,12 +209,17 @@ public struct Trainer: Sendable {
 
     /// Fits the model's temperature on `data` (the validation split) when its architecture has
     /// one; returns the model with it set.
-    public static func calibrated(_ model: TreatmentNetwork, on data: Dataset) -> TreatmentNetwork {
+    public static func calibrated(_ model: TreatmentNetwork, on data: Dataset, classBias: Bool = false) -> TreatmentNetwork {
         guard model.hasTemperature else { return model }
         var m = model
         m.temperature = 1
         let logits = outputs(m, data).flatMap(\.logits)
-        m.temperature = TemperatureScaling.fit(logits: logits, labels: data.labels, K: m.shape.treatments)
-        return m
+        guard classBias else {
+            m.temperature = TemperatureScaling.fit(logits: logits, labels: data.labels, K: m.shape.treatments)
+            return m
+        }
+        let fit = PriorCalibration.fit(logits: logits, labels: data.labels, K: m.shape.treatments)
+        m.temperature = fit.temperature
+        return m.addingOutputBias(fit.bias)
     }
 }
