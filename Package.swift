@@ -97,7 +97,8 @@ let package = Package(
         .testTarget(name: "CDSHooksTests", dependencies: ["CDSHooks", "Review", "Store", "Patients", "TestSupport", "rounds",
                                                      .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                                      .product(name: "JWTKit", package: "jwt-kit"),
-                                                     .product(name: "Crypto", package: "swift-crypto")]),
+                                                     .product(name: "Crypto", package: "swift-crypto"),
+                                                     .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "ShellTests", dependencies: ["Shell", "Store", "Patients", "TreatmentModel", "TestSupport", "rounds",
                                                    .product(name: "GRDB", package: "GRDB.swift")]),
     ]
