@@ -106,4 +106,34 @@ import TestSupport
         #expect(again.status == 401, "\(again.status) \(again.text)")
         #expect(try RoundsStore(path: live.db).auditEntries(last: 10).first?.event == .requestRefused)
     }
+
+    /// `<section id="id">…</section>` of a report page.
+    static func section(_ id: String, of html: String) -> String? {
+        guard let start = html.range(of: "<section id=\"\(id)\">"), let end = html.range(of: "</section>", range: start.upperBound..<html.endIndex) else { return nil }
+        return String(html[start.lowerBound..<end.upperBound])
+    }
+
+    @Test func theLinkedPageIsTheReportTheShellMakesForThatPatientAtThatVisit() async throws {
+        let live = try await LiveService.start()
+        defer { Task { await live.stop() } }
+        let card = try await Self.cards(live)[0]
+        let suggestion = try #require((card["suggestions"] as? [[String: Any]])?.first)
+        // Feedback puts the patient (and the decision) into the store, where the shell finds them.
+        let feedback: [String: Any] = ["feedback": [["card": card["uuid"]!, "outcome": "accepted", "acceptedSuggestions": [["id": suggestion["uuid"]!]],
+                                                     "outcomeTimestamp": "2026-01-31T14:05:00Z"]]]
+        #expect(try await live.post(Self.patientView + "/feedback", feedback).status == 200)
+        let page = try await live.call(.GET, try Self.link(card).path, token: .some(nil))
+        #expect(page.status == 200)
+        let patient = try #require(try RoundsStore(path: live.db).auditEntries(last: 50).last { $0.event == .cardsServed }?.patient)
+        #expect(try RoundsStore(path: live.db).decisions(patient: patient).count == 1)
+        let visit = try #require((card["extension"] as? [String: Any])?["org.rounds.visit"] as? Double)
+        let out = TestSupport.temporaryDirectory("rounds-cds-report").appendingPathComponent("shell.html").path
+        let shell = try Shell.run(["report", "--patient", patient, "--visit", String(Int(visit)), "--out", out], db: live.db)
+        #expect(shell.status == 0, "\(shell.stdout)\(shell.stderr)")
+        let made = try String(contentsOfFile: out, encoding: .utf8)
+        for id in ["distribution", "timeline", "attention", "explanation", "guidelines", "decisions"] {
+            let mine = Self.section(id, of: page.text), theirs = Self.section(id, of: made)
+            #expect(mine != nil && mine == theirs, "section \(id) differs from the shell's report")
+        }
+    }
 }
