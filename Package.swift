@@ -4,7 +4,7 @@
 // Modules, each one responsibility; dependencies point one way (see docs/architecture.md):
 //   rounds (executable) -> Shell -> Report -> Review;  Shell -> Review, and what the shell shows directly: Explanations, Guidelines, TreatmentModel, Store, Cohort, Patients
 //   Review (the review core, no terminal or HTTP) -> Explanations, Guidelines, TreatmentModel, Store, Cohort, Patients
-//   CDSHooks (the CDS Hooks service over HTTP: Hummingbird, jwt-kit) -> Review;  Shell -> CDSHooks (`rounds serve`)
+//   CDSHooks (the CDS Hooks service over HTTP: Hummingbird, jwt-kit) -> Review, Report (the cards' report links);  Shell -> CDSHooks (`rounds serve`)
 //   Explanations -> TreatmentModel;  Guidelines -> Patients
 //   TreatmentModel -> Patients;  Cohort -> Patients;  Store -> Patients;  Learning -> TreatmentModel, Store
 import PackageDescription
@@ -63,7 +63,7 @@ let package = Package(
         // The CDS Hooks 2.0 service on the review core: discovery, hook calls answered with cards,
         // feedback recorded as decisions, clients' signed JWTs verified; HTTP through Hummingbird.
         .target(name: "CDSHooks", dependencies: [
-            "Review", "Patients", "Store", "Guidelines", "Explanations", "TreatmentModel",
+            "Review", "Report", "Patients", "Store", "Guidelines", "Explanations", "TreatmentModel",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "JWTKit", package: "jwt-kit"),
             .product(name: "Yams", package: "Yams"),
@@ -97,7 +97,8 @@ let package = Package(
         .testTarget(name: "CDSHooksTests", dependencies: ["CDSHooks", "Review", "Store", "Patients", "TestSupport", "rounds",
                                                      .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                                      .product(name: "JWTKit", package: "jwt-kit"),
-                                                     .product(name: "Crypto", package: "swift-crypto")]),
+                                                     .product(name: "Crypto", package: "swift-crypto"),
+                                                     .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "ShellTests", dependencies: ["Shell", "Store", "Patients", "TreatmentModel", "TestSupport", "rounds",
                                                    .product(name: "GRDB", package: "GRDB.swift")]),
     ]

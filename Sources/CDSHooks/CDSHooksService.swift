@@ -1,5 +1,6 @@
 import Foundation
 import Patients
+import Report
 import Review
 import Store
 
@@ -13,12 +14,21 @@ public final class CDSHooksService: Sendable {
     /// The largest request body accepted, in bytes.
     public let maxBodyBytes: Int
     let ledger: CardLedger
+    /// How long a card's report link opens the report (`ReportLink.defaultLifetime`).
+    public let linkLifetime: TimeInterval
+    /// The time, injectable so that tests can expire a link without waiting.
+    let clock: @Sendable () -> Date
     /// The id of this service process: the session of its own audit entries.
     let sessionID = UUID().uuidString.lowercased()
 
     public static let defaultMaxBodyBytes = 8 << 20
 
-    public init(workspace: Workspace, authenticator: ClientAuthenticator, maxBodyBytes: Int = CDSHooksService.defaultMaxBodyBytes, cardCapacity: Int = 20_000) {
+    public static let defaultLinkLifetime = ReportLink.defaultLifetime
+
+    public init(workspace: Workspace, authenticator: ClientAuthenticator, maxBodyBytes: Int = CDSHooksService.defaultMaxBodyBytes, cardCapacity: Int = 20_000,
+                linkLifetime: TimeInterval = CDSHooksService.defaultLinkLifetime, clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.linkLifetime = linkLifetime
+        self.clock = clock
         self.workspace = workspace
         self.authenticator = authenticator
         self.services = ServiceDefinition.all(pack: workspace.pack)
@@ -26,10 +36,12 @@ public final class CDSHooksService: Sendable {
         self.ledger = CardLedger(capacity: cardCapacity)
     }
 
-    /// What goes back: the status and a JSON body.
+    /// What goes back: the status, a body (JSON unless said otherwise) and any further headers.
     public struct Reply: Sendable {
         public var status: Int
         public var body: Data
+        public var contentType = "application/json"
+        public var headers: [String: String] = [:]
         static func json<T: Encodable>(_ value: T, status: Int = 200) -> Reply {
             let e = JSONEncoder()
             e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -54,7 +66,12 @@ public final class CDSHooksService: Sendable {
     /// Authenticates, auditing a refusal (without anything of the request's content).
     private func authenticate(_ authorization: String?, audience: String, path: String) async throws -> ClientIdentity {
         do { return try await authenticator.authenticate(authorization: authorization, audience: audience) } catch let e as CDSHooksError {
-            try? workspace.audit(serviceReviewer("unauthenticated").entry(.requestRefused, action: "E", outcome: 4, detail: ["path": path, "reason": e.message]))
+            // A refusal nobody could later find is not let pass quietly: no audit entry, a 503.
+            do {
+                try workspace.audit(serviceReviewer("unauthenticated").entry(.requestRefused, action: "E", outcome: 4, detail: ["path": path, "reason": e.message]))
+            } catch {
+                throw CDSHooksError(503, "the request was refused (\(e.message)), and the refusal could not be written to the audit log: the service cannot answer until its audit log can be written")
+            }
             throw e
         }
     }
@@ -75,7 +92,8 @@ public final class CDSHooksService: Sendable {
     }
 
     /// `POST /cds-services/{id}`: the hook call.
-    public func call(service id: String, body: Data, authorization: String?, audience: String) async -> Reply {
+    /// `linkBase` is the service's public URL (no trailing slash) that cards' report links start with.
+    public func call(service id: String, body: Data, authorization: String?, audience: String, linkBase: String) async -> Reply {
         do {
             let client = try await authenticate(authorization, audience: audience, path: "/cds-services/\(id)")
             let service = try service(id)
@@ -111,9 +129,49 @@ public final class CDSHooksService: Sendable {
             do { try workspace.audit(reviewer.entry(.cardsServed, patient: record.id, detail: detail)) } catch let e as ReviewError {
                 throw CDSHooksError(500, e.message)
             }
-            ledger.add(made.served)
-            return .json(CardsResponse(cards: made.cards))
+            // Each card's link to its full report; the token is kept only in memory, bound to the card.
+            var cards = made.cards, tokens: [String: String] = [:]
+            for i in cards.indices {
+                let token = ReportLink.token()
+                tokens[cards[i].uuid] = token
+                cards[i].links = [ReportLink.link(base: linkBase, token: token)]
+            }
+            ledger.add(made.served, tokens: tokens, expires: clock().addingTimeInterval(linkLifetime))
+            return .json(CardsResponse(cards: cards))
         } catch let e as CDSHooksError { return .error(e) } catch { return .error(.init(500, "\(error)")) }
+    }
+
+    /// The Content-Security-Policy of a report page: it has no external resources, runs no
+    /// script, submits no form and may not be framed.
+    public static let reportPolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+    /// `GET /cds-reports/{token}`: the case report of the card the token was issued with, as the
+    /// shell's `report` makes it for that patient at that review point, audited (`report.made`,
+    /// via the service) before it is sent. No JWT (a browser has none): the token is the
+    /// capability. Unknown, forgotten or expired tokens get 404 and nothing about why.
+    public func report(token: String) async -> Reply {
+        let notFound = Reply(status: 404, body: Data("No such report: the link is unknown or has expired (report links last \(Int(linkLifetime / 60)) minutes). Open the card again in the EHR for a fresh link.\n".utf8),
+                             contentType: "text/plain; charset=utf-8")
+        guard ReportLink.isToken(token), let card = ledger.card(token: token, at: clock()) else { return notFound }
+        do {
+            let a = card.analysis
+            let report = try CaseReport(workspace: workspace, reviewer: card.reviewer, record: a.record, review: a.review,
+                                        options: CaseReport.Options(madeAt: clock()))
+            var detail = report.auditDetail(out: "cds-hooks report link")
+            detail["via"] = "cds-hooks"
+            detail["card"] = card.uuid
+            detail["service"] = card.service
+            detail["hook_instance"] = card.hookInstance
+            detail["client"] = card.client
+            try workspace.audit(card.reviewer.entry(.reportMade, patient: a.record.id, detail: detail))
+            return Reply(status: 200, body: Data(report.html().utf8), contentType: "text/html; charset=utf-8",
+                         headers: ["Content-Security-Policy": Self.reportPolicy, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
+                                   "X-Content-Type-Options": "nosniff"])
+        } catch let e as ReviewError {
+            return Reply(status: 503, body: Data("The report could not be made: \(e.message)\n".utf8), contentType: "text/plain; charset=utf-8")
+        } catch {
+            return Reply(status: 500, body: Data("The report could not be made: \(error)\n".utf8), contentType: "text/plain; charset=utf-8")
+        }
     }
 
     /// `POST /cds-services/{id}/feedback`: each entry recorded as a decision, committed with its

@@ -29,7 +29,7 @@ final class LiveService: Sendable {
     }
 
     /// Writes the trusted-clients file and its JWK Set beside a fresh store, and starts the server.
-    static func start(maxBodyBytes: Int = CDSHooksService.defaultMaxBodyBytes) async throws -> LiveService {
+    static func start(maxBodyBytes: Int = CDSHooksService.defaultMaxBodyBytes, clock: @escaping @Sendable () -> Date = { Date() }) async throws -> LiveService {
         let dir = TestSupport.temporaryDirectory("rounds-cds")
         let key = ES384PrivateKey()
         let p = key.publicKey.parameters!
@@ -41,7 +41,7 @@ final class LiveService: Sendable {
         await signer.add(ecdsa: key, kid: "ehr-test-1")
         let db = dir.appendingPathComponent("rounds.sqlite").path
         let workspace = Workspace(pack: TestSupport.pack, store: try RoundsStore(path: db))
-        let service = CDSHooksService(workspace: workspace, authenticator: try await ClientAuthenticator.load(path: clients), maxBodyBytes: maxBodyBytes)
+        let service = CDSHooksService(workspace: workspace, authenticator: try await ClientAuthenticator.load(path: clients), maxBodyBytes: maxBodyBytes, clock: clock)
         let bound = PortBox()
         let task = Task { try await CDSHooksServer(service: service, host: "127.0.0.1", port: 0).run { port in bound.set(port) } }
         for _ in 0..<3000 where bound.get() == nil { try await Task.sleep(for: .milliseconds(10)) }
@@ -59,7 +59,7 @@ final class LiveService: Sendable {
         return try await (other ?? signer).sign(claims, kid: "ehr-test-1")
     }
 
-    struct Reply { var status: Int; var json: Any?; var text: String }
+    struct Reply { var status: Int; var json: Any?; var text: String; var headers: HTTPHeaders = [:] }
 
     /// One call; `token: nil` sends no Authorization header, `.some` sends it, default signs a fresh one.
     func call(_ method: HTTPMethod, _ path: String, body: Data? = nil, token: String?? = .none) async throws -> Reply {
@@ -73,12 +73,20 @@ final class LiveService: Sendable {
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
         let bytes = try await response.body.collect(upTo: 64 << 20)
         let data = Data(bytes.readableBytesView)
-        return Reply(status: Int(response.status.code), json: try? JSONSerialization.jsonObject(with: data), text: String(decoding: data, as: UTF8.self))
+        return Reply(status: Int(response.status.code), json: try? JSONSerialization.jsonObject(with: data), text: String(decoding: data, as: UTF8.self), headers: response.headers)
     }
 
     func post(_ path: String, _ object: Any, token: String?? = .none) async throws -> Reply {
         try await call(.POST, path, body: try JSONSerialization.data(withJSONObject: object), token: token)
     }
+}
+
+/// A clock the test moves: report links expire without the test waiting.
+final class TestClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var now = Date()
+    func advance(_ seconds: TimeInterval) { lock.withLock { now = now.addingTimeInterval(seconds) } }
+    func read() -> Date { lock.withLock { now } }
 }
 
 final class PortBox: @unchecked Sendable {
