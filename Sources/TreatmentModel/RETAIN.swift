@@ -2,15 +2,19 @@ import CKernels
 import Foundation
 
 /// The `retain-v1` model (docs/model-contract.md, v2): RETAIN (Choi et al. 2016), whose
-/// attention is read off exactly. Per visit t of a sequence of T:
+/// attention is read off exactly, and `retain-mlp-v1` (v3), the same with a hidden layer in the
+/// visit embedding. Per visit t of a sequence of T:
 ///
-///     v_t = W_emb x_t + b_emb                                  (E)
+///     v_t = W_emb x_t + b_emb                                  (E; retain-v1)
+///     v_t = W_emb ReLU(W_in x_t + b_in) + b_emb                (E, D hidden; retain-mlp-v1)
 ///     g_T … g_1 = GRU_α(v_T … v_1),  h_T … h_1 = GRU_β(v_T … v_1)   (reverse time, H each)
 ///     e_t = w_α · g_t + b_α,  α = softmax_t(e)                 (visit-level attention)
 ///     β_t = tanh(W_β h_t + b_β)                                (variable-level attention, E)
 ///     c = Σ_t α_t (β_t ⊙ v_t),  logits = (W_out c + b_out) / τ,  p = softmax(logits)
 ///
-/// The output is linear in c, so visit t contributes exactly α_t W_out (β_t ⊙ v_t) / τ to the
+/// The hidden layer lets a visit's embedding bend at thresholds (an eGFR below 30, an HbA1c
+/// above target) that a linear embedding can only approximate by a straight line, while the
+/// output stays linear in c; so, in both architectures, visit t contributes exactly α_t W_out (β_t ⊙ v_t) / τ to the
 /// logits (`Pass.contributions`); the contributions and b_out/τ add up to the logits. The
 /// recurrent networks run from the latest visit back, so a visit's weights depend on it and
 /// on what came after it, as a clinician reads a history from the present back.
@@ -21,8 +25,14 @@ import Foundation
 /// GRU layer runs unchanged with its padding at the end.
 public struct RETAIN: Sendable {
     public static let architecture = "retain-v1"
+    /// With a hidden layer of `embedHidden` units in the embedding.
+    public static let mlpArchitecture = "retain-mlp-v1"
 
     public let shape: ModelShape
+    /// D, the width of the embedding's hidden layer; 0 for `retain-v1`'s linear embedding.
+    public let embedHidden: Int
+    /// `retain-mlp-v1` when the embedding has a hidden layer, else `retain-v1`.
+    public var architecture: String { embedHidden > 0 ? Self.mlpArchitecture : Self.architecture }
     public let layout: ParameterLayout
     public var parameters: [Float]
     public var inputMean: [Float]
@@ -31,8 +41,10 @@ public struct RETAIN: Sendable {
 
     /// Named offsets into `parameters`.
     struct Offsets: Sendable {
-        let embedW, embedB, aWih, aWhh, aBih, aBhh, alphaW, alphaB, bWih, bWhh, bBih, bBhh, betaW, betaB, outW, outB: Int
+        let inW, inB, embedW, embedB, aWih, aWhh, aBih, aBhh, alphaW, alphaB, bWih, bWhh, bBih, bBhh, betaW, betaB, outW, outB: Int
         init(_ l: ParameterLayout) {
+            let mlp = l.tensor("embed_in.weight") != nil
+            inW = mlp ? l.offset("embed_in.weight") : -1; inB = mlp ? l.offset("embed_in.bias") : -1
             embedW = l.offset("embed.weight"); embedB = l.offset("embed.bias")
             aWih = l.offset("rnn_alpha.weight_ih_l0"); aWhh = l.offset("rnn_alpha.weight_hh_l0")
             aBih = l.offset("rnn_alpha.bias_ih_l0"); aBhh = l.offset("rnn_alpha.bias_hh_l0")
@@ -45,11 +57,14 @@ public struct RETAIN: Sendable {
     }
     let o: Offsets
 
-    /// The contract's tensors, named as the PyTorch module's state_dict.
-    public static func layout(_ s: ModelShape) -> ParameterLayout {
+    /// The contract's tensors, named as the PyTorch module's state_dict; `embed_in` only with
+    /// a hidden layer (`embedHidden` D > 0).
+    public static func layout(_ s: ModelShape, embedHidden D: Int = 0) -> ParameterLayout {
         let (F, E, H, K) = (s.features, s.embed, s.hidden, s.treatments)
-        return ParameterLayout(specs: [
-            ("embed.weight", [E, F]), ("embed.bias", [E]),
+        let embedding: [(String, [Int])] = D > 0
+            ? [("embed_in.weight", [D, F]), ("embed_in.bias", [D]), ("embed.weight", [E, D]), ("embed.bias", [E])]
+            : [("embed.weight", [E, F]), ("embed.bias", [E])]
+        return ParameterLayout(specs: embedding + [
             ("rnn_alpha.weight_ih_l0", [3 * H, E]), ("rnn_alpha.weight_hh_l0", [3 * H, H]),
             ("rnn_alpha.bias_ih_l0", [3 * H]), ("rnn_alpha.bias_hh_l0", [3 * H]),
             ("alpha.weight", [1, H]), ("alpha.bias", [1]),
@@ -60,16 +75,17 @@ public struct RETAIN: Sendable {
         ])
     }
 
-    public init(shape: ModelShape, parameters: [Float], inputMean: [Float], inputStd: [Float], temperature: Float = 1) {
-        let layout = Self.layout(shape)
+    public init(shape: ModelShape, embedHidden: Int = 0, parameters: [Float], inputMean: [Float], inputStd: [Float], temperature: Float = 1) {
+        precondition(embedHidden >= 0, "the embedding's hidden width cannot be negative")
+        let layout = Self.layout(shape, embedHidden: embedHidden)
         precondition(parameters.count == layout.count, "parameter count does not match the shape")
-        self.shape = shape; self.layout = layout; self.o = Offsets(layout)
+        self.shape = shape; self.embedHidden = embedHidden; self.layout = layout; self.o = Offsets(layout)
         self.parameters = parameters; self.inputMean = inputMean; self.inputStd = inputStd; self.temperature = temperature
     }
 
     /// PyTorch's default initialisation: U(−1/√fan_in, 1/√fan_in); 1/√hidden for GRU tensors.
-    public init(shape: ModelShape, seed: UInt64) {
-        let layout = Self.layout(shape)
+    public init(shape: ModelShape, embedHidden: Int = 0, seed: UInt64) {
+        let layout = Self.layout(shape, embedHidden: embedHidden)
         var rng = ModelRandom(seed: seed)
         var p = [Float](repeating: 0, count: layout.count)
         for t in layout.tensors {
@@ -80,7 +96,7 @@ public struct RETAIN: Sendable {
             let bound = 1 / Float(fanIn).squareRoot()
             for i in 0..<t.count { p[t.offset + i] = rng.uniform(-bound, bound) }
         }
-        self.init(shape: shape, parameters: p, inputMean: [Float](repeating: 0, count: shape.features),
+        self.init(shape: shape, embedHidden: embedHidden, parameters: p, inputMean: [Float](repeating: 0, count: shape.features),
                   inputStd: [Float](repeating: 1, count: shape.features))
     }
 
@@ -93,6 +109,7 @@ public struct RETAIN: Sendable {
     public struct Pass: Sendable {
         public let batch: SequenceBatch
         let xr: [Float]                 // [T·B, F] the input, reversed
+        let u: [Float]                  // [T·B, D] the embedding's hidden layer, after ReLU (empty for retain-v1)
         var v: [Float]                  // [T·B, E]
         var ga: GRU.Cache, gb: GRU.Cache
         var beta: [Float]               // [T·B, E], after tanh
@@ -123,6 +140,8 @@ public struct RETAIN: Sendable {
         let (T, B, F, E, H, K) = (batch.T, batch.B, shape.features, shape.embed, shape.hidden, shape.treatments)
         precondition(batch.F == F, "batch has \(batch.F) features, the model \(F)")
         let xr = ReverseTime.rows(batch.x, lengths: batch.lengths, T: T, B: B, width: F)
+        let D = embedHidden
+        var u = [Float](repeating: 0, count: T * B * D)
         var v = [Float](repeating: 0, count: T * B * E)
         var gia = [Float](repeating: 0, count: T * B * 3 * H), gib = gia
         var ga = GRU.Cache(T: T, B: B, H: H), gb = GRU.Cache(T: T, B: B, H: H)
@@ -132,7 +151,13 @@ public struct RETAIN: Sendable {
         let o = self.o, lengths = batch.lengths
         parameters.withUnsafeBufferPointer { pp in
             let p = pp.baseAddress!
-            Linear.forward(x: xr, w: p + o.embedW, b: p + o.embedB, y: &v, n: T * B, in: F, out: E)
+            if D > 0 {
+                Linear.forward(x: xr, w: p + o.inW, b: p + o.inB, y: &u, n: T * B, in: F, out: D)
+                for i in u.indices where u[i] < 0 { u[i] = 0 }
+                Linear.forward(x: u, w: p + o.embedW, b: p + o.embedB, y: &v, n: T * B, in: D, out: E)
+            } else {
+                Linear.forward(x: xr, w: p + o.embedW, b: p + o.embedB, y: &v, n: T * B, in: F, out: E)
+            }
             Linear.forward(x: v, w: p + o.aWih, b: p + o.aBih, y: &gia, n: T * B, in: E, out: 3 * H)
             Linear.forward(x: v, w: p + o.bWih, b: p + o.bBih, y: &gib, n: T * B, in: E, out: 3 * H)
             gia.withUnsafeBufferPointer { GRU.forward(gi: .rows($0.baseAddress!), whh: p + o.aWhh, bhh: p + o.aBhh, lengths: lengths, T: T, B: B, H: H, cache: &ga) }
@@ -151,7 +176,7 @@ public struct RETAIN: Sendable {
         }
         let inv = 1 / temperature
         for i in logits.indices { logits[i] *= inv }
-        return Pass(batch: batch, xr: xr, v: v, ga: ga, gb: gb, beta: beta, attention: att, scaled: logits,
+        return Pass(batch: batch, xr: xr, u: u, v: v, ga: ga, gb: gb, beta: beta, attention: att, scaled: logits,
                     probabilities: Softmax.rows(logits, K), E: E, K: K)
     }
 
@@ -205,10 +230,20 @@ public struct RETAIN: Sendable {
             Linear.backward(dy: dgia, x: pass.v, w: p + o.aWih, dw: at(o.aWih), db: at(o.aBih), dx: &dv, n: T * B, in: E, out: 3 * H, accumulate: true)
             Linear.backward(dy: dgib, x: pass.v, w: p + o.bWih, dw: at(o.bWih), db: at(o.bBih), dx: &dv, n: T * B, in: E, out: 3 * H, accumulate: true)
             for t in 0..<T { for b in 0..<B where t >= lengths[b] { for j in 0..<E { dv[(t * B + b) * E + j] = 0 } } }
+            // The embedding: straight from x (retain-v1), or through its hidden layer, where
+            // ReLU passes the gradient only where it was positive.
+            let D = embedHidden
+            var dy = dv, inW = o.embedW, inB = o.embedB, width = E
+            if D > 0 {
+                var du = [Float](repeating: 0, count: T * B * D)
+                Linear.backward(dy: dv, x: pass.u, w: p + o.embedW, dw: at(o.embedW), db: at(o.embedB), dx: &du, n: T * B, in: D, out: E)
+                for i in du.indices where pass.u[i] <= 0 { du[i] = 0 }
+                dy = du; inW = o.inW; inB = o.inB; width = D
+            }
             if dxr != nil {
-                Linear.backward(dy: dv, x: pass.xr, w: p + o.embedW, dw: at(o.embedW), db: at(o.embedB), dx: &dxr!, n: T * B, in: F, out: E)
+                Linear.backward(dy: dy, x: pass.xr, w: p + inW, dw: at(inW), db: at(inB), dx: &dxr!, n: T * B, in: F, out: width)
             } else {
-                Linear.backward(dy: dv, x: pass.xr, w: p + o.embedW, dw: at(o.embedW), db: at(o.embedB), dx: nil, n: T * B, in: F, out: E)
+                Linear.backward(dy: dy, x: pass.xr, w: p + inW, dw: at(inW), db: at(inB), dx: nil, n: T * B, in: F, out: width)
             }
         }}
         return (parameterGradients ? g : [Float](repeating: 0, count: layout.count),

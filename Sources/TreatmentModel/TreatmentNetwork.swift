@@ -4,17 +4,21 @@
 public enum TreatmentNetwork: Sendable {
     /// `gru-attention-v1` (contract v1).
     case gruAttention(GRUAttention)
-    /// `retain-v1` (contract v2).
+    /// `retain-v1` (contract v2) and `retain-mlp-v1` (v3, a hidden layer in the embedding).
     case retain(RETAIN)
 
     /// The architectures `rounds train --architecture` can build, newest first.
-    public static let architectures = [RETAIN.architecture, GRUAttention.architecture]
+    public static let architectures = [RETAIN.mlpArchitecture, RETAIN.architecture, GRUAttention.architecture]
 
-    /// A freshly initialised model of `architecture`.
-    public init(architecture: String, shape: ModelShape, seed: UInt64) {
+    /// A freshly initialised model of `architecture`; `embedHidden` is the width of
+    /// `retain-mlp-v1`'s hidden embedding layer (the other architectures have none).
+    public init(architecture: String, shape: ModelShape, embedHidden: Int = 0, seed: UInt64) {
         switch architecture {
         case GRUAttention.architecture: self = .gruAttention(GRUAttention(shape: shape, seed: seed))
         case RETAIN.architecture: self = .retain(RETAIN(shape: shape, seed: seed))
+        case RETAIN.mlpArchitecture:
+            precondition(embedHidden > 0, "retain-mlp-v1 needs a hidden embedding layer")
+            self = .retain(RETAIN(shape: shape, embedHidden: embedHidden, seed: seed))
         default: preconditionFailure("unknown architecture \(architecture)")
         }
     }
@@ -22,7 +26,7 @@ public enum TreatmentNetwork: Sendable {
     public var architecture: String {
         switch self {
         case .gruAttention: return GRUAttention.architecture
-        case .retain: return RETAIN.architecture
+        case .retain(let m): return m.architecture
         }
     }
 
@@ -30,8 +34,14 @@ public enum TreatmentNetwork: Sendable {
     public var name: String {
         switch self {
         case .gruAttention: return "GRU + attention"
-        case .retain: return "RETAIN"
+        case .retain(let m): return m.embedHidden > 0 ? "RETAIN (MLP embedding)" : "RETAIN"
         }
+    }
+
+    /// The width of the embedding's hidden layer (`retain-mlp-v1`), 0 where there is none.
+    public var embedHidden: Int {
+        if case .retain(let m) = self { return m.embedHidden }
+        return 0
     }
 
     public var shape: ModelShape {
@@ -95,7 +105,7 @@ public enum TreatmentNetwork: Sendable {
     /// The model whose calibrated logits are its own plus `bias` (`[K]`): logits / τ + b =
     /// (W c + b_out + τ b) / τ, so b goes into the output bias (`out.bias`) at this temperature.
     public func addingOutputBias(_ bias: [Float]) -> TreatmentNetwork {
-        guard case .retain(var m) = self else { preconditionFailure("only retain-v1 has a calibrated output") }
+        guard case .retain(var m) = self else { preconditionFailure("only the RETAIN architectures have a calibrated output") }
         let at = m.layout.offset("out.bias")
         precondition(bias.count == m.shape.treatments, "one bias per treatment")
         for k in bias.indices { m.parameters[at + k] += m.temperature * bias[k] }

@@ -66,6 +66,25 @@ import Testing
         #expect(throws: ModelFileError.invalid("tensor 'temperature' is missing")) { try ModelFile.decode(try Safetensors.encode(st)) }
     }
 
+    /// retain-mlp-v1 files carry their hidden embedding layer and read back as written; a file
+    /// whose hidden layer does not match its embedding is refused by name.
+    @Test func retainMLPFilesRoundTrip() throws {
+        var m = RETAIN(shape: ModelShape(features: 3, embed: 4, hidden: 2, attention: 1, treatments: 3), embedHidden: 6, seed: 1)
+        m.temperature = 0.81
+        let file = ModelFile(model: .retain(m), features: ["a", "b", "c"], treatments: ["x", "y", "z"])
+        let bytes = try file.encode()
+        let again = try ModelFile.decode(bytes)
+        #expect(again.model.architecture == "retain-mlp-v1" && again.model.embedHidden == 6 && again.model.parameters == m.parameters)
+        #expect(try again.encode() == bytes)
+        var st = try Safetensors.decode(bytes)
+        st.tensors["embed.weight"] = ([4, 5], [Float](repeating: 0, count: 20))
+        #expect(throws: ModelFileError.invalid("tensor 'embed.weight' has shape [4, 5], expected [4, 6]")) { try ModelFile.decode(try Safetensors.encode(st)) }
+        // A retain-v1 file relabelled as retain-mlp-v1 lacks the hidden layer.
+        var v1 = try Safetensors.decode(try ModelFile(model: .retain(RETAIN(shape: m.shape, seed: 2)), features: ["a", "b", "c"], treatments: ["x", "y", "z"]).encode())
+        v1.metadata["architecture"] = "retain-mlp-v1"
+        #expect(throws: ModelFileError.invalid("tensor 'embed_in.weight' is missing")) { try ModelFile.decode(try Safetensors.encode(v1)) }
+    }
+
     /// A configuration recorded before there was a choice of architecture reads as gru-attention-v1.
     @Test func olderTrainingConfigurationsDecode() throws {
         let old = #"{"attention":32,"batchSize":32,"classBalance":0,"clipNorm":5,"embed":32,"epochs":60,"hidden":64,"learningRate":0.001,"patience":8,"seed":7,"threads":1,"weightDecay":0}"#

@@ -49,10 +49,13 @@ import Testing
         #expect(Array(r[(0 * B + 1) * W..<(0 * B + 1) * W + W]) == Array(x[(1 * B + 1) * W..<(1 * B + 1) * W + W]))
     }
 
-    /// The whole model: cross-entropy of a padded batch at a temperature, every parameter and the input.
-    @Test mutating func wholeModel() {
+    /// The whole model: cross-entropy of a padded batch at a temperature, every parameter and
+    /// the input; retain-v1 (a linear embedding) and retain-mlp-v1 (a hidden ReLU layer of 7).
+    @Test(arguments: [0, 7]) func wholeModel(embedHidden: Int) {
+        var rng = ModelRandom(seed: 77)
+        func random(_ n: Int) -> [Float] { (0..<n).map { _ in rng.uniform(-1, 1) } }
         let shape = ModelShape(features: 6, embed: 5, hidden: 4, attention: 1, treatments: 4)
-        var model = RETAIN(shape: shape, seed: 9)
+        var model = RETAIN(shape: shape, embedHidden: embedHidden, seed: 9)
         model.temperature = 1.7
         let seqs = [random(5 * 6), random(2 * 6), random(4 * 6), random(1 * 6)]
         let labels = [2, 0, 3, 1]
@@ -90,9 +93,11 @@ import Testing
 
     /// The attention is read off exactly: the visits' contributions plus b_out/τ are the logits,
     /// and a visit's contribution is α_t times what its weighted embedding gives.
-    @Test mutating func contributionsAddUpToTheLogits() {
+    @Test(arguments: [0, 5]) func contributionsAddUpToTheLogits(embedHidden: Int) {
+        var rng = ModelRandom(seed: 78)
+        func random(_ n: Int) -> [Float] { (0..<n).map { _ in rng.uniform(-1, 1) } }
         let shape = ModelShape(features: 4, embed: 6, hidden: 5, attention: 1, treatments: 3)
-        var model = RETAIN(shape: shape, seed: 4)
+        var model = RETAIN(shape: shape, embedHidden: embedHidden, seed: 4)
         model.temperature = 0.8
         let seqs = [random(6 * 4), random(3 * 4)]
         let net = TreatmentNetwork.retain(model)
@@ -109,9 +114,11 @@ import Testing
     }
 
     /// The explanation path against each point put through the model alone.
-    @Test mutating func pathGradientsAreTheWeightedSumOfInputGradients() {
+    @Test(arguments: [0, 8]) func pathGradientsAreTheWeightedSumOfInputGradients(embedHidden: Int) {
+        var rng = ModelRandom(seed: 79)
+        func random(_ n: Int, _ scale: Float) -> [Float] { (0..<n).map { _ in rng.uniform(-scale, scale) } }
         let shape = ModelShape(features: 5, embed: 6, hidden: 7, attention: 1, treatments: 3)
-        var model = RETAIN(shape: shape, seed: 12)
+        var model = RETAIN(shape: shape, embedHidden: embedHidden, seed: 12)
         model.temperature = 1.3
         let T = 6, F = 5, K = 3
         let x = random(T * F, 2), base = random(T * F, 0.5)

@@ -2,8 +2,9 @@
 
     python benchmarks/pytorch/bench.py [--rounds .build/release/rounds]
 
-Runs `rounds bench --json --architecture A` (retain-v1 by default, or gru-attention-v1) (build it with `swift build -c release` first), then the same
-measurements in PyTorch on CPU: one patient's forward pass at 12 and 40 visits, a full
+Runs `rounds bench --json` (the shipped model's architecture and sizes by default, or
+`--architecture A` at `rounds train`'s sizes; build it with `swift build -c release` first),
+builds the contract's module at the sizes it reports, then makes the same measurements in PyTorch on CPU: one patient's forward pass at 12 and 40 visits, a full
 explanation (probabilities, attention and integrated gradients at 50 Gauss-Legendre steps in one
 batch, Captum), and training throughput (2,048 random sequences of 3-40 visits, batch 32, Adam,
 padded batches with the attention masked), at 1 and 2 threads. Prints both side by side.
@@ -23,14 +24,16 @@ sys.path.insert(0, os.path.dirname(__file__))
 from contract import RETAIN, GRUAttention  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-F, E, A, K = 42, 32, 32, 8
-HIDDEN = {"retain-v1": 32, "gru-attention-v1": 64}
+ARCHITECTURES = ["retain-mlp-v1", "retain-v1", "gru-attention-v1"]
+# The sizes `rounds bench` reports it measured (set in main).
+F = E = H = A = K = D = 0
 
 
 def make(arch):
-    """The architecture's module at the default model's sizes."""
-    H = HIDDEN[arch]
-    return RETAIN(F, E, H, K) if arch == "retain-v1" else GRUAttention(F, E, H, A, K)
+    """The architecture's module at the sizes Rounds measured."""
+    if arch == "gru-attention-v1":
+        return GRUAttention(F, E, H, A, K)
+    return RETAIN(F, E, H, K, D if arch == "retain-mlp-v1" else 0)
 
 
 def median_ms(fn, reps):
@@ -93,10 +96,15 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", default=os.path.join(ROOT, ".build/release/rounds"))
     ap.add_argument("--repetitions", type=int, default=300)
-    ap.add_argument("--architecture", default="retain-v1", choices=sorted(HIDDEN))
+    ap.add_argument("--architecture", choices=ARCHITECTURES, help="default: the shipped model's")
     args = ap.parse_args()
-    r = json.loads(subprocess.run([args.rounds, "bench", "--json", "--repetitions", str(args.repetitions), "--architecture", args.architecture],
-                                  check=True, capture_output=True, text=True).stdout)
+    cmd = [args.rounds, "bench", "--json", "--repetitions", str(args.repetitions)]
+    if args.architecture:
+        cmd += ["--architecture", args.architecture]
+    r = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+    global F, E, H, A, K, D
+    F, E, H, A, K, D = r["features"], r["embed"], r["hidden"], r["attention"], r["treatments"], r["embedHidden"]
+    args.architecture = r["architecture"]
     torch.manual_seed(1)
     torch.set_num_threads(1)
     model = make(args.architecture).eval()
@@ -116,7 +124,7 @@ def main():
         ("training, sequences/s, 1 thread", r["trainSequencesPerSecond1Thread"], t["train1"], True),
         ("training, sequences/s, 2 threads", r["trainSequencesPerSecond2Threads"], t["train2"], True),
     ]
-    print(f"{args.architecture}, hidden {HIDDEN[args.architecture]}; torch {torch.__version__}, captum, CPU; Rounds release build ({r.get('kernels', '?')} kernels); single-patient timings on 1 thread (medians)")
+    print(f"{args.architecture}: F {F}, embedding hidden {D}, embed {E}, hidden {H}; torch {torch.__version__}, captum, CPU; Rounds release build ({r.get('kernels', '?')} kernels); single-patient timings on 1 thread (medians)")
     print(f"{'measurement':<48} {'Rounds':>10} {'PyTorch':>10} {'Rounds faster by':>17}")
     for name, swift, torch_v, higher_better in rows:
         ratio = swift / torch_v if higher_better else torch_v / swift

@@ -3,7 +3,8 @@
 For each cohort patient it runs `rounds explain --patient ID --json` (the contract's
 machine-readable explanation: the standardized input the Swift model saw, its probabilities,
 attention and integrated gradients), loads the same model file here with the contract's module
-(strict state_dict; either architecture, gru-attention-v1 or retain-v1), and recomputes everything with PyTorch and Captum's IntegratedGradients
+(strict state_dict; any architecture of the contract: gru-attention-v1, retain-v1 or
+retain-mlp-v1), and recomputes everything with PyTorch and Captum's IntegratedGradients
 (Gauss-Legendre, 50 steps, zeros baseline). Prints the largest differences.
 
     python benchmarks/pytorch/check_explanations.py [--rounds .build/release/rounds] [--patients 50]

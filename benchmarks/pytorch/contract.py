@@ -38,15 +38,20 @@ class GRUAttention(nn.Module):
 
 
 class RETAIN(nn.Module):
-    """The retain-v1 module of docs/model-contract.md (contract v2): RETAIN (Choi et al. 2016).
+    """The retain-v1 module of docs/model-contract.md (contract v2): RETAIN (Choi et al. 2016);
+    with D > 0, the retain-mlp-v1 module (contract v3), whose visit embedding has a hidden
+    ReLU layer of D units: v = embed(relu(embed_in(x))).
 
     Both GRUs read each sequence from its last real visit back to its first; padding (at the
     end) gets no attention.
     """
 
-    def __init__(self, F, E, H, K):
+    def __init__(self, F, E, H, K, D=0):
         super().__init__()
-        self.embed = nn.Linear(F, E)
+        self.D = D
+        if D:
+            self.embed_in = nn.Linear(F, D)
+        self.embed = nn.Linear(D or F, E)
         self.rnn_alpha = nn.GRU(E, H, batch_first=True)
         self.alpha = nn.Linear(H, 1)
         self.rnn_beta = nn.GRU(E, H, batch_first=True)
@@ -70,7 +75,7 @@ class RETAIN(nn.Module):
         Returns (probabilities [B, K], alpha [B, T] in visit order)."""
         B, T, _ = x.shape
         lengths = mask.sum(1) if mask is not None else torch.full((B,), T, dtype=torch.long)
-        v = self.embed(x)
+        v = self.embed(torch.relu(self.embed_in(x))) if self.D else self.embed(x)
         vr = self._reverse(v, lengths)
         g, _ = self.rnn_alpha(vr)
         h, _ = self.rnn_beta(vr)
@@ -93,15 +98,16 @@ def load(path):
     with safe_open(path, framework="pt") as f:
         meta = f.metadata()
     arch = meta["architecture"]
-    assert arch in ("gru-attention-v1", "retain-v1"), arch
+    assert arch in ("gru-attention-v1", "retain-v1", "retain-mlp-v1"), arch
     state = load_file(path)
     for name in ("train_min", "train_max"):
         state.pop(name, None)
-    F = state["embed.weight"].shape[1]
+    D = state["embed_in.weight"].shape[0] if arch == "retain-mlp-v1" else 0
+    F = state["embed_in.weight" if D else "embed.weight"].shape[1]
     E = state["embed.weight"].shape[0]
     K = state["out.weight"].shape[0]
-    if arch == "retain-v1":
-        model = RETAIN(F, E, state["rnn_alpha.weight_hh_l0"].shape[1], K)
+    if arch in ("retain-v1", "retain-mlp-v1"):
+        model = RETAIN(F, E, state["rnn_alpha.weight_hh_l0"].shape[1], K, D)
     else:
         model = GRUAttention(F, E, state["gru.weight_hh_l0"].shape[1], state["attn_proj.weight"].shape[0], K)
     model.load_state_dict(state, strict=True)

@@ -4,6 +4,7 @@ import Explanations
 import Foundation
 import Guidelines
 import Patients
+import Review
 import TreatmentModel
 
 /// `rounds bench`: the model's speed, measured (not guessed). Run it from a release build.
@@ -11,7 +12,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure the model's speed: single-patient forward latency and training throughput.",
-        discussion: "Build with `swift build -c release` first; debug builds are many times slower. Inputs are random standardized sequences of the default model's size.")
+        discussion: "Build with `swift build -c release` first; debug builds are many times slower. Inputs are random standardized sequences; the model has the shipped default model's architecture and sizes unless --architecture names another.")
 
     @Option(help: "Repetitions of each latency measurement.") var repetitions: Int = 300
     @Option(help: "Sequences in the training-throughput measurement.") var sequences: Int = 2048
@@ -20,13 +21,16 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Instead, measure making a case report of a 40-visit patient (`rounds report`), whole.") var report = false
     @Option(help: ArgumentHelp("The build of the elementwise kernels to measure: baseline, avx2 or avx512 (default: the best this CPU has).", valueName: "build"))
     var kernels: String?
-    @Option(help: ArgumentHelp("The architecture to measure: \(TreatmentNetwork.architectures.joined(separator: " or ")).", valueName: "name"))
-    var architecture: String = RETAIN.architecture
-    @Option(help: "Hidden size (the default model's: 64 for gru-attention-v1, 32 for retain-v1).") var hidden: Int?
+    @Option(help: ArgumentHelp("The architecture to measure: \(TreatmentNetwork.architectures.joined(separator: " or ")) (default: the shipped model's, at its sizes).", valueName: "name"))
+    var architecture: String?
+    @Option(help: "Hidden size of the recurrent networks (default: the shipped model's, or `rounds train`'s default).") var hidden: Int?
     @Flag(help: "Print as JSON.") var json = false
 
     struct Result: Codable {
         var architecture: String; var hidden: Int
+        /// The sizes measured (so a peer can build the same model): features, embedding, the
+        /// embedding's hidden layer (0: none), attention (gru-attention-v1 only), treatments.
+        var features: Int; var embed: Int; var embedHidden: Int; var attention: Int; var treatments: Int
         var forwardMillisecondsT12: Double; var forwardMillisecondsT40: Double
         var explanationMillisecondsT12: Double; var explanationMillisecondsT40: Double
         var guidelineChecksMicroseconds: Double?
@@ -51,10 +55,19 @@ struct BenchCommand: ParsableCommand {
             guard Kernels.variants.contains(k) else { throw ValidationError("--kernels takes one of \(Kernels.variants.joined(separator: ", "))") }
             guard Kernels.use(k) else { throw ValidationError("this CPU cannot run the \(k) kernels (it runs \(Kernels.variant))") }
         }
+        // The shipped model's architecture and sizes, where the pack has it; else `rounds train`'s defaults.
+        let pack = try? KnowledgePack(directory: KnowledgePack.locate())
+        let shipped = pack.flatMap { try? ModelFile.load(path: DefaultModel.path($0)) }?.model
+        let defaults = TrainingConfig()
+        let architecture = self.architecture ?? shipped?.architecture ?? defaults.architecture
         guard TreatmentNetwork.architectures.contains(architecture) else { throw ValidationError("--architecture takes \(TreatmentNetwork.architectures.joined(separator: " or "))") }
-        let hiddenSize = hidden ?? (architecture == RETAIN.architecture ? 32 : 64)
-        let shape = ModelShape(features: 42, embed: 32, hidden: hiddenSize, attention: 32, treatments: 8)
-        let model = TreatmentNetwork(architecture: architecture, shape: shape, seed: 1)
+        let reference = shipped?.architecture == architecture ? shipped : nil
+        let hiddenSize = hidden ?? reference?.shape.hidden ?? defaults.hidden
+        let shape = ModelShape(features: reference?.shape.features ?? pack?.features.columns.count ?? 72,
+                               embed: reference?.shape.embed ?? defaults.embed, hidden: hiddenSize,
+                               attention: reference?.shape.attention ?? defaults.attention, treatments: reference?.shape.treatments ?? 8)
+        let embedHidden = architecture == RETAIN.mlpArchitecture ? (reference?.embedHidden ?? defaults.embedHidden) : 0
+        let model = TreatmentNetwork(architecture: architecture, shape: shape, embedHidden: embedHidden, seed: 1)
         var rng = ModelRandom(seed: 5)
         func sequence(_ T: Int) -> [Float] { (0..<(T * shape.features)).map { _ in rng.uniform(-2, 2) } }
         func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
@@ -96,16 +109,18 @@ struct BenchCommand: ParsableCommand {
         let data = Dataset(examples: examples, features: (0..<shape.features).map { "f\($0)" }, treatments: (0..<8).map { "t\($0)" })
         func throughput(_ threads: Int) -> Double {
             var c = TrainingConfig(); c.epochs = 1; c.threads = threads
-            c.architecture = architecture; c.hidden = hiddenSize
+            c.architecture = architecture; c.hidden = hiddenSize; c.embed = shape.embed; c.attention = shape.attention
+            c.embedHidden = max(embedHidden, 1)
             return Trainer(config: c).train(train: data, validation: Dataset(examples: Array(examples.prefix(32)), features: data.features, treatments: data.treatments)).sequencesPerSecond
         }
-        let r = Result(architecture: architecture, hidden: hiddenSize, forwardMillisecondsT12: latency(12), forwardMillisecondsT40: latency(40),
+        let r = Result(architecture: architecture, hidden: hiddenSize, features: shape.features, embed: shape.embed, embedHidden: embedHidden,
+                       attention: shape.attention, treatments: shape.treatments, forwardMillisecondsT12: latency(12), forwardMillisecondsT40: latency(40),
                        explanationMillisecondsT12: explanation(12), explanationMillisecondsT40: explanation(40),
                        guidelineChecksMicroseconds: guidelineMicroseconds,
                        trainSequencesPerSecond1Thread: throughput(1), trainSequencesPerSecond2Threads: throughput(2),
                        kernels: Kernels.variant)
         if json { try Output().json(r); return }
-        print("\(architecture), hidden \(hiddenSize)")
+        print("\(architecture): \(shape.features) features, " + (embedHidden > 0 ? "embedding hidden \(embedHidden), " : "") + "embed \(shape.embed), hidden \(hiddenSize)")
         print(String(format: "forward, one patient, 12 visits: %.3f ms (median of %d)", r.forwardMillisecondsT12, repetitions))
         print(String(format: "forward, one patient, 40 visits: %.3f ms (median of %d)", r.forwardMillisecondsT40, repetitions))
         print(String(format: "full explanation (probabilities, attention, IG 50 steps), 12 visits: %.2f ms; 40 visits: %.2f ms", r.explanationMillisecondsT12, r.explanationMillisecondsT40))

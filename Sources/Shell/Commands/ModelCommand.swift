@@ -70,8 +70,9 @@ struct Show: SessionCommand {
         switch m.model {
         case .gruAttention:
             out.print("model     \(m.model.architecture): \(s.features) features → embed \(s.embed) → GRU \(s.hidden) → attention \(s.attention) → \(s.treatments) treatments")
-        case .retain:
-            out.print("model     \(m.model.architecture) (RETAIN): \(s.features) features → embed \(s.embed) → two reverse-time GRUs \(s.hidden) (visit and variable attention) → \(s.treatments) treatments, temperature \(String(format: "%.3f", m.model.temperature))")
+        case .retain(let r):
+            let embedding = r.embedHidden > 0 ? "hidden \(r.embedHidden) (ReLU) → embed \(s.embed)" : "embed \(s.embed)"
+            out.print("model     \(m.model.architecture) (RETAIN): \(s.features) features → \(embedding) → two reverse-time GRUs \(s.hidden) (visit and variable attention) → \(s.treatments) treatments, temperature \(String(format: "%.3f", m.model.temperature))")
         }
         if let d = summary.data { out.print("trained   on \(d), cohort \(summary.trainingCohort ?? "?")") }
         if let metrics = summary.testMetrics, let scores = try? JSONDecoder().decode(Evaluation.Scores.self, from: Data(metrics.utf8)) {

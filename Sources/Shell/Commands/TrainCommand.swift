@@ -33,6 +33,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Random seed (split, initialisation, shuffling).") var seed: UInt64 = TrainingConfig().seed
     @Option(help: "Embedding size.") var embed: Int = TrainingConfig().embed
     @Option(help: "GRU hidden size.") var hidden: Int = TrainingConfig().hidden
+    @Option(name: .customLong("embed-hidden"), help: "Width of retain-mlp-v1's hidden embedding layer.") var embedHidden: Int = TrainingConfig().embedHidden
     @Option(help: "Attention size.") var attention: Int = TrainingConfig().attention
     @Option(help: "Threads: each batch is split across them (1, the default, gives the shipped model's bytes).") var threads: Int = TrainingConfig().threads
     @Option(help: "Decoupled weight decay (AdamW); 0 for plain Adam.") var weightDecay: Float = TrainingConfig().weightDecay
@@ -41,7 +42,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Calibrate with the temperature alone, without a bias per option.") var noClassBias = false
 
     func validate() throws {
-        guard epochs >= 1, batchSize >= 1, learningRate > 0, patience >= 1, embed >= 1, hidden >= 1, attention >= 1, threads >= 1 else {
+        guard epochs >= 1, batchSize >= 1, learningRate > 0, patience >= 1, embed >= 1, hidden >= 1, embedHidden >= 1, attention >= 1, threads >= 1 else {
             throw ValidationError("epochs, batch size, learning rate, patience, sizes and threads must be positive")
         }
         guard TreatmentNetwork.architectures.contains(architecture) else {
@@ -54,7 +55,7 @@ struct TrainCommand: ParsableCommand {
         var c = TrainingConfig()
         c.epochs = epochs; c.batchSize = batchSize; c.learningRate = learningRate; c.patience = patience; c.seed = seed
         c.architecture = architecture; c.utilityTemperature = utilityTemperature
-        c.embed = embed; c.hidden = hidden; c.attention = attention; c.threads = threads; c.weightDecay = weightDecay; c.classBalance = classBalance
+        c.embed = embed; c.hidden = hidden; c.embedHidden = embedHidden; c.attention = attention; c.threads = threads; c.weightDecay = weightDecay; c.classBalance = classBalance
         c.classBiasCalibration = !noClassBias
         return c
     }

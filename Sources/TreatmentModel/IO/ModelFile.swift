@@ -1,8 +1,8 @@
 import Foundation
 
 /// A model as the contract saves it (docs/model-contract.md): the tensors of the architecture
-/// its metadata declares (`gru-attention-v1`, contract v1; `retain-v1`, contract v2), the
-/// standardization buffers, `retain-v1`'s temperature, and metadata naming the architecture,
+/// its metadata declares (`gru-attention-v1`, contract v1; `retain-v1`, contract v2;
+/// `retain-mlp-v1`, contract v3), the standardization buffers, the RETAIN temperature, and metadata naming the architecture,
 /// the feature columns and the treatments (plus whatever else the trainer records:
 /// configuration, cohort hash, evaluation).
 public struct ModelFile: Sendable {
@@ -68,13 +68,15 @@ public struct ModelFile: Sendable {
             guard t.shape.count > axis else { throw ModelFileError.invalid("tensor '\(name)' has shape \(t.shape)") }
             return t.shape[axis]
         }
-        let retain = arch == RETAIN.architecture
+        let retain = arch == RETAIN.architecture || arch == RETAIN.mlpArchitecture
+        let embedHidden = arch == RETAIN.mlpArchitecture ? try dim("embed_in.weight", 0) : 0
+        if arch == RETAIN.mlpArchitecture, embedHidden == 0 { throw ModelFileError.invalid("tensor 'embed_in.weight' has no rows") }
         let shape = retain
             ? ModelShape(features: features.count, embed: try dim("embed.weight", 0), hidden: try dim("rnn_alpha.weight_hh_l0", 1),
                          attention: 1, treatments: treatments.count)
             : ModelShape(features: features.count, embed: try dim("embed.weight", 0), hidden: try dim("gru.weight_hh_l0", 1),
                          attention: try dim("attn_proj.weight", 0), treatments: treatments.count)
-        let layout = retain ? RETAIN.layout(shape) : ParameterLayout(shape)
+        let layout = retain ? RETAIN.layout(shape, embedHidden: embedHidden) : ParameterLayout(shape)
         var parameters = [Float](repeating: 0, count: layout.count)
         let expected = layout.tensors.map { ($0.name, $0.shape) } + [("input_mean", [shape.features]), ("input_std", [shape.features])]
             + (retain ? [("temperature", [1])] : [])
@@ -107,7 +109,7 @@ public struct ModelFile: Sendable {
         if retain {
             let tau = file.tensors["temperature"]!.values[0]
             guard tau > 0 else { throw ModelFileError.invalid("temperature is \(tau); it must be positive") }
-            model = .retain(RETAIN(shape: shape, parameters: parameters, inputMean: mean, inputStd: std, temperature: tau))
+            model = .retain(RETAIN(shape: shape, embedHidden: embedHidden, parameters: parameters, inputMean: mean, inputStd: std, temperature: tau))
         } else {
             model = .gruAttention(GRUAttention(shape: shape, parameters: parameters, inputMean: mean, inputStd: std))
         }

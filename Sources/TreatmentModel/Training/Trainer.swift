@@ -10,6 +10,8 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     /// Hidden size of each recurrent network (retain-v1: 64, see `embed`; gru-attention-v1 shipped with 64 too).
     public var hidden = 64
     public var attention = 32
+    /// Width of `retain-mlp-v1`'s hidden embedding layer (unused by the other architectures).
+    public var embedHidden = 128
     /// 20 epochs with patience 4: the shipped model's validation objective was best at epoch 5 and
     /// rose after it (the decision points of one history are correlated, so it overfits early).
     public var epochs = 20
@@ -43,7 +45,7 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         func get<T: Decodable>(_ k: CodingKeys, _ d: T) throws -> T { try c.decodeIfPresent(T.self, forKey: k) ?? d }
         architecture = try get(.architecture, GRUAttention.architecture)
-        embed = try get(.embed, embed); hidden = try get(.hidden, hidden); attention = try get(.attention, attention)
+        embed = try get(.embed, embed); hidden = try get(.hidden, hidden); embedHidden = try get(.embedHidden, embedHidden); attention = try get(.attention, attention)
         epochs = try get(.epochs, epochs); batchSize = try get(.batchSize, batchSize); learningRate = try get(.learningRate, learningRate)
         patience = try get(.patience, patience); clipNorm = try get(.clipNorm, clipNorm); weightDecay = try get(.weightDecay, weightDecay)
         classBalance = try get(.classBalance, classBalance); utilityTemperature = try get(.utilityTemperature, 0)
@@ -85,7 +87,8 @@ public struct Trainer: Sendable {
         let (mean, std) = train.standardization()
         let shape = ModelShape(features: train.features.count, embed: config.embed, hidden: config.hidden,
                                attention: config.attention, treatments: train.treatments.count)
-        var model = TreatmentNetwork(architecture: config.architecture, shape: shape, seed: config.seed)
+        var model = TreatmentNetwork(architecture: config.architecture, shape: shape,
+                                     embedHidden: config.architecture == RETAIN.mlpArchitecture ? config.embedHidden : 0, seed: config.seed)
         model.standardization = (mean, std)
         // Standardized batch by batch, not all at once: the examples of one history share its
         // rows, their standardized copies would not (900 MB for the default cohort's 270,000
