@@ -18,7 +18,7 @@ struct HookRequest {
     static func parse(_ body: Data, for service: ServiceDefinition) throws -> HookRequest {
         guard !body.isEmpty else { throw CDSHooksError.badRequest("the request body is empty: a CDS Hooks request is a JSON object with hook, hookInstance, context and prefetch") }
         let json: Any
-        do { json = try JSONSerialization.jsonObject(with: body) } catch {
+        do { json = try JSONReader.object(body) } catch {
             throw CDSHooksError.badRequest("the request body is not valid JSON")
         }
         guard let o = json as? [String: Any] else { throw CDSHooksError.badRequest("the request body must be a JSON object (a CDS Hooks request), not \(JSONKind.name(json))") }
@@ -88,7 +88,7 @@ enum JSONKind {
         }
     }
 
-    /// Whether a value JSONSerialization parsed is JSON null. Not a plain `v is NSNull`: on
+    /// Whether a value JSONSerialization (or `JSONReader`) parsed is JSON null. Not a plain `v is NSNull`: on
     /// Linux that cast first converts a Swift dictionary or array to its Foundation class,
     /// deeply, to see whether it is one (for a prefetch, a third of a hook call's time,
     /// measured); the containers and strings are ruled out first, without conversion.
