@@ -123,13 +123,13 @@ public actor ClientAuthenticator {
         }
         // Forget expired nonces (a sweep at most every `sweepInterval`: filtering the whole
         // table on every call grew with the traffic), then refuse a replayed one. An expired
-        // nonce left in the table a while changes nothing: its token no longer verifies.
+        // nonce left in the table a while counts as forgotten, as the filter made it.
         if now >= nextSweep {
             seen = seen.filter { $0.value > now }
             nextSweep = now.addingTimeInterval(Self.sweepInterval)
         }
         let nonce = claims.iss.value + " " + claims.jti.value
-        guard seen[nonce] == nil else { throw CDSHooksError.unauthorized("the token's jti was used before: a replayed token") }
+        guard (seen[nonce].map { $0 > now }) != true else { throw CDSHooksError.unauthorized("the token's jti was used before: a replayed token") }
         seen[nonce] = claims.exp.value
         return ClientIdentity(issuer: claims.iss.value, name: client.name)
     }
