@@ -126,7 +126,7 @@ public final class CDSHooksService: Sendable {
             // The cards are logged before anyone sees them; a card that cannot be logged is not served.
             let detail = analysis.auditDetail(["service": id, "hook": service.hook, "hook_instance": request.hookInstance, "client": client.issuer,
                                                "cards": made.cards.map(\.uuid).joined(separator: " ")])
-            do { try workspace.audit(reviewer.entry(.cardsServed, patient: record.id, detail: detail)) } catch let e as ReviewError {
+            do { try await workspace.auditCommitted(reviewer.entry(.cardsServed, patient: record.id, detail: detail)) } catch let e as ReviewError {
                 throw CDSHooksError(500, e.message)
             }
             // Each card's link to its full report; the token is kept only in memory, bound to the card.

@@ -46,6 +46,8 @@ public actor ClientAuthenticator {
     private let clients: [String: Client]
     /// Nonces seen, until their token expires.
     private var seen: [String: Date] = [:]
+    private var nextSweep = Date.distantPast
+    static let sweepInterval: TimeInterval = 10
     private let parser = JWTKeyCollection()
 
     public var issuers: [String] { clients.keys.sorted() }
@@ -119,10 +121,15 @@ public actor ClientAuthenticator {
         do { try claims.aud.verifyIntendedAudience(includes: audience) } catch {
             throw CDSHooksError.unauthorized("the token's aud is not this endpoint (\(audience))")
         }
-        // Forget expired nonces, then refuse a replayed one.
-        seen = seen.filter { $0.value > now }
+        // Forget expired nonces (a sweep at most every `sweepInterval`: filtering the whole
+        // table on every call grew with the traffic), then refuse a replayed one. An expired
+        // nonce left in the table a while counts as forgotten, as the filter made it.
+        if now >= nextSweep {
+            seen = seen.filter { $0.value > now }
+            nextSweep = now.addingTimeInterval(Self.sweepInterval)
+        }
         let nonce = claims.iss.value + " " + claims.jti.value
-        guard seen[nonce] == nil else { throw CDSHooksError.unauthorized("the token's jti was used before: a replayed token") }
+        guard (seen[nonce].map { $0 > now }) != true else { throw CDSHooksError.unauthorized("the token's jti was used before: a replayed token") }
         seen[nonce] = claims.exp.value
         return ClientIdentity(issuer: claims.iss.value, name: client.name)
     }

@@ -31,7 +31,11 @@ public final class Workspace: @unchecked Sendable {
     public init(pack: KnowledgePack, store: RoundsStore) {
         self.pack = pack
         self.store = store
+        self.auditQueue = AuditQueue(store: store)
     }
+
+    /// Appends for concurrent callers off their threads, in shared transactions (a service's requests).
+    public let auditQueue: AuditQueue
 
     private func locked<T>(_ body: () throws -> T) rethrows -> T {
         lock.lock()
@@ -97,6 +101,16 @@ public final class Workspace: @unchecked Sendable {
         }
     }
 
+    /// `audit`, for a caller that may wait: suspends until the entry is committed, through
+    /// `auditQueue` (with the entries of concurrent callers, none of their threads blocked on the disk).
+    public func auditCommitted(_ entry: AuditEntry) async throws {
+        do {
+            try await auditQueue.append(entry)
+        } catch {
+            throw ReviewError("cannot write the audit log, so nothing was shown or changed: \(error)")
+        }
+    }
+
     /// Writes a synthetic cohort into the store (replacing the synthetic patients) and audits it
     /// as `reviewer`'s; returns the seconds it took.
     @discardableResult
@@ -133,7 +147,11 @@ public struct CohortWriter {
     public init(pack: KnowledgePack, store: RoundsStore) {
         self.pack = pack
         self.store = store
+        self.auditQueue = AuditQueue(store: store)
     }
+
+    /// Appends for concurrent callers off their threads, in shared transactions (a service's requests).
+    public let auditQueue: AuditQueue
 
     /// Returns the seconds it took.
     @discardableResult

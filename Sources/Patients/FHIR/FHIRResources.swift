@@ -165,6 +165,9 @@ struct ResourceReader {
     static func normalizeReference(_ ref: String) -> String {
         if ref.hasPrefix("urn:") || ref.hasPrefix("#") { return ref }
         if ref.contains("?") { return ref }   // conditional reference: left unresolved
+        // `Type/id` (the common case) or no slash at all: already its own key, whatever the
+        // parts below would make of it.
+        if ref.utf8.lazy.filter({ $0 == UInt8(ascii: "/") }).count <= 1 { return ref }
         var parts = ref.split(separator: "/").map(String.init)
         if let h = parts.firstIndex(of: "_history") { parts = Array(parts[..<h]) }
         guard parts.count >= 2 else { return ref }
@@ -189,6 +192,12 @@ struct ResourceReader {
     }
 
     static func cleanDisplay(_ s: String) -> String {
+        // Plain ASCII that neither starts nor ends with white space is clean already (the
+        // invisible characters removed below are not ASCII); checked on the bytes, it skips
+        // the per-Character work for nearly every display.
+        let u = s.utf8
+        func isSpace(_ c: UInt8) -> Bool { c == 0x20 || (0x09...0x0D).contains(c) }
+        if let first = u.first, let last = u.last, !isSpace(first), !isSpace(last), u.allSatisfy({ $0 < 0x80 }) { return s }
         var out = s
         out.removeAll { $0 == "\u{200B}" || $0 == "\u{FEFF}" }
         return out.trimmingCharacters(in: .whitespacesAndNewlines)

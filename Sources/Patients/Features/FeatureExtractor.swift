@@ -145,9 +145,11 @@ public struct FeatureExtractor: Sendable {
     /// ever diagnosed), or derived from a value known at `date`.
     public func conditionFeatures(for record: PatientRecord, at date: Date) -> [String] {
         let known = knownValues(for: record, at: date)
+        // Each diagnosis's feature, looked up once (not once per feature: the lookup normalizes the display text).
+        let diagnoses = record.conditions.map { c in (entry: c, feature: pack.features.conditionFeature(code: c.code, display: c.display)?.0.id) }
         return pack.features.conditions.filter { d in
-            let coded = record.conditions.contains { c in
-                pack.features.conditionFeature(code: c.code, display: c.display)?.0.id == d.id && (d.history ? c.onset <= date : c.isActive(at: date))
+            let coded = diagnoses.contains { c in
+                c.feature == d.id && (d.history ? c.entry.onset <= date : c.entry.isActive(at: date))
             }
             if coded { return true }
             if let derived = d.derived, let v = known[derived.from] { return derived.holds(v.value) }

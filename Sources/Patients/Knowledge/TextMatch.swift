@@ -9,7 +9,21 @@ public enum TextMatch {
         out.reserveCapacity(text.utf8.count + 2)
         var lastWasSpace = true
         for scalar in text.unicodeScalars {
-            if scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) {
+            if scalar.isASCII {
+                // The common case without the Unicode tables: ASCII letters and digits are
+                // exactly the ASCII scalars that are alphabetic or digits, lower-cased by adding 32.
+                let v = scalar.value
+                if (0x61...0x7A).contains(v) || (0x30...0x39).contains(v) {
+                    out.unicodeScalars.append(scalar)
+                    lastWasSpace = false
+                } else if (0x41...0x5A).contains(v) {
+                    out.unicodeScalars.append(Unicode.Scalar(UInt8(v + 32)))
+                    lastWasSpace = false
+                } else if !lastWasSpace {
+                    out.append(" ")
+                    lastWasSpace = true
+                }
+            } else if scalar.properties.isAlphabetic {
                 out.unicodeScalars.append(contentsOf: String(scalar).lowercased().unicodeScalars)
                 lastWasSpace = false
             } else if !lastWasSpace {

@@ -3,6 +3,7 @@
 // fresh token per call. Measures patient-view at several concurrencies and feedback, counts
 // errors, and verifies the audit chain afterwards. Release build:
 //   swift run -c release rounds-cds-load [--seconds 10] [--levels 1,8,32] [--feedback 400]
+//   swift run -c release rounds-cds-load --direct 200     (the service's CPU per call, no HTTP)
 import AsyncHTTPClient
 import CDSHooks
 import Foundation
@@ -94,6 +95,40 @@ func run(clients: Int, seconds: Double, _ body: @escaping @Sendable () -> (Strin
     let elapsed = Date().timeIntervalSince(start)
     let sorted = results.latencies.sorted()
     return (sorted.count, results.errors, Double(sorted.count) / elapsed, pct(sorted, 0.5), pct(sorted, 0.99))
+}
+
+// `--direct N`: N patient-view calls straight into the service, one after another, no HTTP and
+// the tokens signed beforehand: the service's own CPU per call (process CPU time / N), which
+// is what bounds the throughput of two cores. Then exits.
+if let n = Int(argument("--direct", "")) {
+    func cpuSeconds() -> Double {
+        var u = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &u)
+        return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6
+    }
+    var tokens: [String] = []
+    for _ in 0..<(n + 20) {
+        let now = Date()
+        tokens.append(try await signer.sign(Claims(iss: "https://load.test", aud: .init(value: [base + pv]), exp: .init(value: now + 3600), iat: .init(value: now),
+                                                   jti: .init(value: UUID().uuidString))))
+    }
+    let bodies = (0..<(n + 20)).map { _ in Data(parts.joined(separator: UUID().uuidString.lowercased()).utf8) }
+    for i in 0..<20 {
+        let r = await service.call(service: "rounds-t2d-patient-view", body: bodies[i], authorization: "Bearer " + tokens[i], audience: base + pv, linkBase: base)
+        // `--dump FILE`: the first reply, to compare the cards of two builds.
+        if i == 0, let path = Optional(argument("--dump", "")), !path.isEmpty { try r.body.write(to: URL(fileURLWithPath: path)) }
+    }
+    let cpu0 = cpuSeconds(), t0 = DispatchTime.now().uptimeNanoseconds
+    var failed = 0
+    for i in 20..<(n + 20) {
+        let r = await service.call(service: "rounds-t2d-patient-view", body: bodies[i], authorization: "Bearer " + tokens[i], audience: base + pv, linkBase: base)
+        if r.status != 200 { failed += 1 }
+    }
+    let wall = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6 / Double(n), cpu = (cpuSeconds() - cpu0) * 1000 / Double(n)
+    print(String(format: "direct patient-view: %d calls (%d failed), %.2f ms wall and %.2f ms CPU per call (request body %d bytes)", n, failed, wall, cpu, bodies[0].count))
+    server.cancel()
+    _ = await server.result
+    exit(0)
 }
 
 print("| endpoint | clients | requests | errors | requests/s | p50 ms | p99 ms |")
