@@ -79,7 +79,7 @@ let package = Package(
         ]),
         .executableTarget(name: "rounds", dependencies: ["Shell", "CKernels"]),
         // The CDS Hooks load test on loopback (BENCHMARKS.md): `swift run -c release rounds-cds-load`.
-        .executableTarget(name: "rounds-cds-load", dependencies: ["CDSHooks", "Review", "Store", "Patients",
+        .executableTarget(name: "rounds-cds-load", dependencies: ["CDSHooks", "CKernels", "Review", "Store", "Patients",
                                                                   .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                                                   .product(name: "JWTKit", package: "jwt-kit")],
                           path: "benchmarks/cds-hooks/load"),

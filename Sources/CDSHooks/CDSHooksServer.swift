@@ -31,7 +31,6 @@ public struct CDSHooksServer: Sendable {
     /// Runs until the task is cancelled or the process gets SIGINT/SIGTERM; `onRunning` gets
     /// the port bound (useful with port 0).
     public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        HeapTuning.keepFreedMemory()
         let router = Router()
         let svc = service, base = audienceBase, linkBase = publicBase, limit = service.maxBodyBytes
         @Sendable func audience(_ request: Request, _ path: String) -> String {

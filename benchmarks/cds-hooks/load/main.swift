@@ -6,12 +6,16 @@
 //   swift run -c release rounds-cds-load --direct 200     (the service's CPU per call, no HTTP)
 import AsyncHTTPClient
 import CDSHooks
+import CKernels
 import Foundation
 import JWTKit
 import NIOCore
 import Patients
 import Review
 import Store
+
+// The model's working buffers come from the heap, not fresh pages, as in `rounds` (CKernels.h).
+rk_keep_buffers_in_heap()
 
 struct Claims: JWTPayload {
     var iss: IssuerClaim; var aud: AudienceClaim; var exp: ExpirationClaim; var iat: IssuedAtClaim; var jti: IDClaim
