@@ -70,7 +70,9 @@ final class LiveService: Sendable {
         switch token { case .none: t = try await self.token(path); case .some(let given): t = given }
         if let t { request.headers.add(name: "Authorization", value: "Bearer " + t) }
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+        // Generous: a debug build on two busy cores, beside the other suites, once took over a
+        // minute for one patient-view; this bounds a hang, it times nothing.
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(300))
         let bytes = try await response.body.collect(upTo: 64 << 20)
         let data = Data(bytes.readableBytesView)
         return Reply(status: Int(response.status.code), json: try? JSONSerialization.jsonObject(with: data), text: String(decoding: data, as: UTF8.self), headers: response.headers)
