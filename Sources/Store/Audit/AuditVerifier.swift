@@ -88,12 +88,6 @@ extension RoundsStore {
     /// the tests that hold both paths to one answer).
     public func verifyAudit(fastPath: Bool = true) throws -> AuditVerification {
         try pool.read { db in
-            // Pages through a memory map for this read (then as the connection had it): SQLite
-            // otherwise copies every page of the log (about 900 MB at a million entries) out of
-            // the OS cache with read(2), which was a tenth of the reading thread's time.
-            let mapped = try Int.fetchOne(db, sql: "PRAGMA mmap_size") ?? 0
-            try db.execute(sql: "PRAGMA mmap_size = \(Self.verifyMapBytes)")
-            defer { try? db.execute(sql: "PRAGMA mmap_size = \(mapped)") }
             var v = AuditVerification()
             let checkpoints = try Self.checkpoints(db)
             func freshTree() -> TreeChecker { TreeChecker(checkpoints: checkpoints.map { ($0, false) }, key: signingKey.publicKey) }
@@ -169,9 +163,6 @@ extension RoundsStore {
             return v
         }
     }
-
-    /// The most of the store file `verifyAudit` maps (SQLite caps it at its build's maximum, 2 GB by default).
-    static let verifyMapBytes = 1 << 32
 
     /// Each checkpoint extends the one before it: the RFC 9162 consistency proof the saved tree
     /// gives, checked as an outside verifier would.
