@@ -21,6 +21,13 @@ public struct MerkleHash: Hashable, Sendable, CustomStringConvertible {
         words = w
     }
 
+    /// From the 32 bytes at `p`, which the caller has checked are there: reading saved nodes by
+    /// the million, without `init(bytes:)`'s loop over a collection.
+    init(rawBytesAt p: UnsafeRawPointer) {
+        words = (p.loadUnaligned(as: UInt64.self), p.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+                 p.loadUnaligned(fromByteOffset: 16, as: UInt64.self), p.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
+    }
+
     /// From 64 lower-case hex digits.
     public init?(hex: String) {
         guard let b = Digest.bytes(hex: hex) else { return nil }
@@ -88,9 +95,18 @@ public enum Merkle {
 
         /// Adds the next leaf; `completed(level, index, hash)` for every interior node it finishes.
         public mutating func append(_ leaf: MerkleHash, completed: (Int, Int, MerkleHash) -> Void = { _, _, _ in }) {
-            stack.append(leaf)
-            size += 1
-            var level = 0, n = size
+            append(subtree: leaf, level: 0, completed: completed)
+        }
+
+        /// Adds the next 2^level leaves at once, as the root of their perfect subtree (which
+        /// must start where the leaves so far end: `size` a multiple of 2^level), so a caller
+        /// that hashed a block of leaves elsewhere folds in one hash instead of each leaf.
+        /// `completed` sees the interior nodes above it that it finishes, as `append` would.
+        public mutating func append(subtree: MerkleHash, level: Int, completed: (Int, Int, MerkleHash) -> Void = { _, _, _ in }) {
+            precondition(size & ((1 << level) - 1) == 0, "a subtree of 2^\(level) leaves must start at a multiple of its size")
+            stack.append(subtree)
+            size += 1 << level
+            var level = level, n = size >> level
             while n & 1 == 0 {
                 let right = stack.removeLast(), left = stack.removeLast()
                 let node = nodeHash(left, right)

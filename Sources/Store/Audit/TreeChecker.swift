@@ -51,9 +51,39 @@ struct TreeChecker {
         return problem == nil
     }
 
+    /// Adds a batch of leaves whose own nodes the caller has hashed and checked (`BatchTree`):
+    /// only the nodes above the batch are hashed here, and each checkpoint that ends inside it
+    /// is held against the root of its prefix, from the batch's subtrees. `completed` sees the
+    /// nodes above the batch that it completes, in post-order. Same answers as adding its
+    /// leaves one by one.
+    mutating func add(batch: BatchTree, completed: (MerkleHash) -> Bool = { _ in true }) -> Bool {
+        guard problem == nil else { return false }
+        precondition(batch.start == accumulator.size, "batch at leaf \(batch.start), after \(accumulator.size) leaves")
+        let end = batch.start + batch.count
+        while problem == nil, next < checkpoints.count, checkpoints[next].size > batch.start, checkpoints[next].size < end {
+            let size = checkpoints[next].size
+            var prefix = accumulator
+            for s in batch.subtrees(leaves: size - batch.start) { prefix.append(subtree: s.hash, level: s.level) }
+            matchAt(size: size, root: prefix.root)
+        }
+        if problem != nil { return false }
+        var ok = true
+        for s in batch.subtrees(leaves: batch.count) {
+            accumulator.append(subtree: s.hash, level: s.level) { _, _, node in if ok { ok = completed(node) } }
+        }
+        if !ok { return false }
+        matchAt(size: accumulator.size)
+        return problem == nil
+    }
+
     private mutating func matchAt(size: Int) {
+        guard next < checkpoints.count, checkpoints[next].size == size else { return }
+        matchAt(size: size, root: accumulator.root)
+    }
+
+    /// Holds every checkpoint of `size` still to be matched against `root`, the root of the first `size` entries.
+    private mutating func matchAt(size: Int, root: MerkleHash) {
         while problem == nil, next < checkpoints.count, checkpoints[next].size == size {
-            let root = accumulator.root
             if checkpoints[next].rootHash != root {
                 problem = AuditProblem(seq: size == 0 ? nil : size - 1, kind: .checkpoint,
                                        message: "\(describe(next)) signs root \(checkpoints[next].root.prefix(16))…, but the first \(size) entries hash to \(root.hex.prefix(16))…: history before it was rewritten")
