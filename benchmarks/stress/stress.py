@@ -132,6 +132,7 @@ def run_killed_shell(rounds, db, lines, delay):
 
 
 RECORDED = re.compile(r"Recorded: .*? for (\S+), visit")
+REFUSED = re.compile(r"error: .+ is contraindicated for \S+:")
 
 
 def stress_kill(rounds, base, work, n, rng, out):
@@ -192,13 +193,17 @@ def stress_writers(rounds, base, work, writers, decisions, rng, out):
     for t in threads:
         t.join()
     printed = sum(len(RECORDED.findall(o.decode(errors="replace"))) for o, _ in results)
+    # `accept` of a contraindicated top choice is refused by design (clinical safety): that
+    # decision was never to be recorded, so it is not counted as lost.
+    refused = sum(len(REFUSED.findall((o + e).decode(errors="replace"))) for o, e in results)
     locked = sum((o + e).decode(errors="replace").count("database is locked") for o, e in results)
     c = sqlite3.connect(db)
     stored = c.execute("SELECT count(*) FROM decision WHERE clinician LIKE 'dr-writer-%'").fetchone()[0]
     c.close()
     ok, kind = rounds.verify(db)
     out.update(writers=writers, writers_decisions_asked=writers * decisions, writers_recorded=printed, writers_stored=stored,
-               writers_lost=max(0, writers * decisions - stored) + max(0, printed - stored), writers_locked_errors=locked,
+               writers_refused=refused,
+               writers_lost=max(0, writers * decisions - refused - stored) + max(0, printed - stored), writers_locked_errors=locked,
                writers_broken_chains=0 if ok else 1)
 
 
@@ -635,8 +640,8 @@ def report(o):
         print("  kill:    %d shells SIGKILLed while recording (%d \"Recorded\" seen): lost after \"Recorded\" %d, broken chains %d"
               % (o["kill_runs"], o["kill_recorded_seen"], o["kill_decisions_lost"], o["kill_broken_chains"]))
     if "writers" in o:
-        print("  writers: %d shells x %d decisions at once: %d recorded, %d stored, lost %d, \"database is locked\" shown %d, broken chains %d"
-              % (o["writers"], o["writers_decisions_asked"] // o["writers"], o["writers_recorded"], o["writers_stored"], o["writers_lost"],
+        print("  writers: %d shells x %d decisions at once: %d recorded, %d stored, %d refused as contraindicated, lost %d, \"database is locked\" shown %d, broken chains %d"
+              % (o["writers"], o["writers_decisions_asked"] // o["writers"], o["writers_recorded"], o["writers_stored"], o.get("writers_refused", 0), o["writers_lost"],
                  o["writers_locked_errors"], o["writers_broken_chains"]))
     if "tamper_tried" in o:
         print("  tamper:  %d single tamperings: detected %d, missed %d" % (o["tamper_tried"], o["tamper_detected"], o["tamper_missed"]))
