@@ -35,7 +35,7 @@ public final class Workspace: @unchecked Sendable {
     }
 
     /// Appends for concurrent callers off their threads, in shared transactions (a service's requests).
-    public let auditQueue: AuditQueue
+    private let auditQueue: AuditQueue
 
     private func locked<T>(_ body: () throws -> T) rethrows -> T {
         lock.lock()
@@ -97,8 +97,12 @@ public final class Workspace: @unchecked Sendable {
         do {
             return try store.append(entry)
         } catch {
-            throw ReviewError("cannot write the audit log, so nothing was shown or changed: \(error)")
+            throw Self.unwritable(error)
         }
+    }
+
+    private static func unwritable(_ error: Error) -> ReviewError {
+        ReviewError("cannot write the audit log, so nothing was shown or changed: \(error)")
     }
 
     /// `audit`, for a caller that may wait: suspends until the entry is committed, through
@@ -107,7 +111,7 @@ public final class Workspace: @unchecked Sendable {
         do {
             try await auditQueue.append(entry)
         } catch {
-            throw ReviewError("cannot write the audit log, so nothing was shown or changed: \(error)")
+            throw Self.unwritable(error)
         }
     }
 
@@ -147,11 +151,7 @@ public struct CohortWriter {
     public init(pack: KnowledgePack, store: RoundsStore) {
         self.pack = pack
         self.store = store
-        self.auditQueue = AuditQueue(store: store)
     }
-
-    /// Appends for concurrent callers off their threads, in shared transactions (a service's requests).
-    public let auditQueue: AuditQueue
 
     /// Returns the seconds it took.
     @discardableResult

@@ -11,7 +11,7 @@ public enum TreatmentNetwork: Sendable {
     public static let architectures = [RETAIN.mlpArchitecture, RETAIN.architecture, GRUAttention.architecture]
 
     /// A freshly initialised model of `architecture`; `embedHidden` is the width of
-    /// `retain-mlp-v1`'s hidden embedding layer (the other architectures have none).
+    /// `retain-mlp-v1`'s hidden embedding layer, ignored by the other architectures (they have none).
     public init(architecture: String, shape: ModelShape, embedHidden: Int = 0, seed: UInt64) {
         switch architecture {
         case GRUAttention.architecture: self = .gruAttention(GRUAttention(shape: shape, seed: seed))

@@ -63,7 +63,10 @@ struct BenchCommand: ParsableCommand {
         guard TreatmentNetwork.architectures.contains(architecture) else { throw ValidationError("--architecture takes \(TreatmentNetwork.architectures.joined(separator: " or "))") }
         let reference = shipped?.architecture == architecture ? shipped : nil
         let hiddenSize = hidden ?? reference?.shape.hidden ?? defaults.hidden
-        let shape = ModelShape(features: reference?.shape.features ?? pack?.features.columns.count ?? 72,
+        guard let features = reference?.shape.features ?? pack?.features.columns.count else {
+            throw ValidationError("no knowledge pack found (its features.yaml gives the model's input width): set ROUNDS_KNOWLEDGE to the Knowledge folder")
+        }
+        let shape = ModelShape(features: features,
                                embed: reference?.shape.embed ?? defaults.embed, hidden: hiddenSize,
                                attention: reference?.shape.attention ?? defaults.attention, treatments: reference?.shape.treatments ?? 8)
         let embedHidden = architecture == RETAIN.mlpArchitecture ? (reference?.embedHidden ?? defaults.embedHidden) : 0
@@ -93,7 +96,7 @@ struct BenchCommand: ParsableCommand {
         }
         // All guideline rules for one demo patient.
         var guidelineMicroseconds: Double? = nil
-        if let pack = try? KnowledgePack(directory: KnowledgePack.locate()), let book = try? RuleBook(pack: pack) {
+        if let pack, let book = try? RuleBook(pack: pack) {
             let record = Cohort.CohortGenerator().patient(41).record
             let checker = GuidelineChecker(book: book)
             let facts = PatientFacts(record: record, pack: pack)
@@ -110,7 +113,7 @@ struct BenchCommand: ParsableCommand {
         func throughput(_ threads: Int) -> Double {
             var c = TrainingConfig(); c.epochs = 1; c.threads = threads
             c.architecture = architecture; c.hidden = hiddenSize; c.embed = shape.embed; c.attention = shape.attention
-            c.embedHidden = max(embedHidden, 1)
+            c.embedHidden = embedHidden
             return Trainer(config: c).train(train: data, validation: Dataset(examples: Array(examples.prefix(32)), features: data.features, treatments: data.treatments)).sequencesPerSecond
         }
         let r = Result(architecture: architecture, hidden: hiddenSize, features: shape.features, embed: shape.embed, embedHidden: embedHidden,

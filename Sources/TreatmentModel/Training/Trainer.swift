@@ -87,8 +87,7 @@ public struct Trainer: Sendable {
         let (mean, std) = train.standardization()
         let shape = ModelShape(features: train.features.count, embed: config.embed, hidden: config.hidden,
                                attention: config.attention, treatments: train.treatments.count)
-        var model = TreatmentNetwork(architecture: config.architecture, shape: shape,
-                                     embedHidden: config.architecture == RETAIN.mlpArchitecture ? config.embedHidden : 0, seed: config.seed)
+        var model = TreatmentNetwork(architecture: config.architecture, shape: shape, embedHidden: config.embedHidden, seed: config.seed)
         model.standardization = (mean, std)
         // Standardized batch by batch, not all at once: the examples of one history share its
         // rows, their standardized copies would not (900 MB for the default cohort's 270,000
