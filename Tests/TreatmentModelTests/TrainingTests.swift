@@ -25,6 +25,7 @@ import Patients
     func config() -> TrainingConfig {
         var c = TrainingConfig()
         c.embed = 8; c.hidden = 8; c.attention = 4; c.epochs = 150; c.patience = 150; c.batchSize = 8; c.learningRate = 0.01
+        c.averaging = 0; c.learningRateDecay = 1; c.indexWeight = 1
         return c
     }
 
@@ -99,6 +100,8 @@ import Patients
         for (k, e) in mine.enumerated() {
             #expect(e.rows.elementsEqual(rows[0...(k + 1)], by: { zip($0, $1).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) } }))
             #expect(e.label == first.visitLabels[k + 1])
+            // Only the sequence that ends at the last visit is the index visit's (indexWeight).
+            #expect(e.isIndex == (k == mine.count - 1))
         }
         // A prefix's rows are what the record cut at that visit gives: later visits change nothing before them.
         var cut = first.record
@@ -234,4 +237,67 @@ import Patients
         #expect(again.model.parameters == f.model.parameters && again.model.shape == shape)
         #expect(again.features == ["a", "b", "c"] && again.treatments == ["x", "y", "z"])
     }
+}
+
+@Suite struct TrainingScheduleTests {
+    func config() -> TrainingConfig {
+        var c = TrainingConfig()
+        c.embed = 8; c.hidden = 8; c.attention = 4; c.batchSize = 8; c.learningRate = 0.01; c.patience = 10
+        c.classBiasCalibration = false; c.averaging = 0; c.learningRateDecay = 1
+        return c
+    }
+
+    @Test func polyakUpdateIsTheExponentialAverage() {
+        var avg: [Float] = [1, 2, -4]
+        Polyak.update(&avg, toward: [3, 2, 0], decay: 0.75)
+        #expect(avg == [1.5, 2, -3])
+    }
+
+    /// A decay of 0 stops the learning after the first epoch: three epochs give the file of one.
+    @Test func learningRateDecayScalesEachEpoch() throws {
+        let data = TrainingTests.tinyDataset(24, seed: 5)
+        var one = config(); one.epochs = 1
+        var three = config(); three.epochs = 3; three.learningRateDecay = 0
+        var moving = config(); moving.epochs = 3
+        func file(_ c: TrainingConfig) throws -> Data {
+            try ModelFile(model: Trainer(config: c).train(train: data, validation: data).model, features: data.features, treatments: data.treatments).encode()
+        }
+        #expect(try file(one) == file(three))
+        #expect(try file(one) != file(moving))
+    }
+
+    /// An index visit's example weighs `indexWeight` times an earlier decision point's: the
+    /// gradient of a batch of both is the weighted mean of their own.
+    @Test func indexVisitsWeighIndexWeightTimesMore() {
+        let data = TrainingTests.tinyDataset(2, seed: 9)
+        var early = data.examples[0]; early.isIndex = false
+        let index = data.examples[1]
+        var c = config(); c.indexWeight = 3
+        let model = TreatmentNetwork(architecture: c.architecture, shape: ModelShape(features: 3, embed: 8, hidden: 8, attention: 4, treatments: 3), seed: 4)
+        let t = Trainer(config: c)
+        let (_, ge) = t.gradient(model, [early], weights: nil), (_, gi) = t.gradient(model, [index], weights: nil)
+        let (_, both) = t.gradient(model, [early, index], weights: [1, 3])
+        for j in both.indices { #expect(abs(both[j] - (ge[j] + 3 * gi[j]) / 4) < 1e-5) }
+        #expect(t.exampleWeights([early, index]) == [1, 3])
+    }
+
+    /// The decay warms up from 0.1 and is capped by the configured one.
+    @Test func polyakDecayWarmsUp() {
+        #expect(Polyak.decay(step: 0, maximum: 0.9995) == 0.1)
+        #expect(abs(Polyak.decay(step: 90, maximum: 0.9995) - 0.91) < 1e-6)
+        #expect(Polyak.decay(step: 100_000, maximum: 0.9995) == 0.9995)
+    }
+
+    /// The saved model is the average, not Adam's last weights: with averaging on, the same
+    /// run saves other weights, and they still fit the tiny dataset.
+    @Test func averagingSavesTheAveragedWeights() {
+        let data = TrainingTests.tinyDataset(40, seed: 6)
+        var c = config(); c.epochs = 150; c.patience = 150
+        let raw = Trainer(config: c).train(train: data, validation: data).model
+        c.averaging = 0.99
+        let averaged = Trainer(config: c).train(train: data, validation: data).model
+        #expect(raw.parameters != averaged.parameters)
+        #expect(Metrics.accuracy(Trainer.predict(averaged, data).map(Metrics.argmax), data.labels) == 1)
+    }
+
 }

@@ -37,6 +37,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Attention size.") var attention: Int = TrainingConfig().attention
     @Option(help: "Threads: each batch is split across them (1, the default, gives the shipped model's bytes).") var threads: Int = TrainingConfig().threads
     @Option(help: "Decoupled weight decay (AdamW); 0 for plain Adam.") var weightDecay: Float = TrainingConfig().weightDecay
+    @Option(help: "Weight of the index visits' examples against 1 for the earlier decision points.") var indexWeight: Float = TrainingConfig().indexWeight
+    @Option(help: "Multiply the learning rate by this after each epoch (1: constant).") var lrDecay: Float = TrainingConfig().learningRateDecay
+    @Option(help: "Keep an exponential moving average of the weights with this decay per step and use it (0: none).") var averaging: Float = TrainingConfig().averaging
     @Option(help: "Class weights (N/(K·n_k))^x in the loss: 0 none, 1 fully balanced.") var classBalance: Float = TrainingConfig().classBalance
     @Flag(help: "Train on the index visits only, not on every decision point of each history.") var indexOnly = false
     @Flag(help: "Calibrate with the temperature alone, without a bias per option.") var noClassBias = false
@@ -55,7 +58,7 @@ struct TrainCommand: ParsableCommand {
         var c = TrainingConfig()
         c.epochs = epochs; c.batchSize = batchSize; c.learningRate = learningRate; c.patience = patience; c.seed = seed
         c.architecture = architecture; c.utilityTemperature = utilityTemperature
-        c.embed = embed; c.hidden = hidden; c.embedHidden = embedHidden; c.attention = attention; c.threads = threads; c.weightDecay = weightDecay; c.classBalance = classBalance
+        c.embed = embed; c.hidden = hidden; c.embedHidden = embedHidden; c.attention = attention; c.threads = threads; c.weightDecay = weightDecay; c.learningRateDecay = lrDecay; c.indexWeight = indexWeight; c.averaging = averaging; c.classBalance = classBalance
         c.classBiasCalibration = !noClassBias
         return c
     }

@@ -11,8 +11,11 @@ public struct Dataset: Sendable {
         /// The simulated utility of every treatment (the pack's order) at this decision point,
         /// where the cohort keeps them (the index visit); training's soft targets come from them.
         public var utilities: [Float]?
-        public init(patientID: String, rows: [[Float]], label: Int, utilities: [Float]? = nil) {
-            self.patientID = patientID; self.rows = rows; self.label = label; self.utilities = utilities
+        /// Whether the sequence ends at the history's index visit (the last), where evaluation
+        /// scores; false for the earlier decision points training adds.
+        public var isIndex: Bool
+        public init(patientID: String, rows: [[Float]], label: Int, utilities: [Float]? = nil, isIndex: Bool = true) {
+            self.patientID = patientID; self.rows = rows; self.label = label; self.utilities = utilities; self.isIndex = isIndex
         }
     }
 
@@ -62,7 +65,7 @@ public struct Dataset: Sendable {
             }
             for k in max(minVisits - 1, 0)..<rows.count {
                 out.append(Example(patientID: r.id, rows: Array(rows[max(0, k + 1 - maxVisits)...k]), label: labels[k],
-                                   utilities: perVisit?[k] ?? (k == rows.count - 1 ? utilities[r.id] : nil)))
+                                   utilities: perVisit?[k] ?? (k == rows.count - 1 ? utilities[r.id] : nil), isIndex: k == rows.count - 1))
             }
         }
         self.init(examples: out, features: extractor.pack.features.columns, treatments: treatments)

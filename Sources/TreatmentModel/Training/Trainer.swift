@@ -28,10 +28,18 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     public var classBalance: Float = 0
     /// Soft targets from the simulated utilities where an example has them: softmax(u / τ_u)
     /// with this τ_u (utility units); 0 trains on the best option alone (one-hot).
-    public var utilityTemperature: Float = 0.1
+    public var utilityTemperature: Float = 0.05
     /// Calibrate with a bias per class beside the temperature (`PriorCalibration`), folded into
     /// the output bias; false fits the temperature alone.
     public var classBiasCalibration = true
+    /// Weight of an example ending at its history's index visit, against 1 for the earlier
+    /// decision points (1: all alike).
+    public var indexWeight: Float = 5
+    /// The learning rate is multiplied by this after every epoch (1: constant).
+    public var learningRateDecay: Float = 0.85
+    /// Polyak averaging: validation, early stopping and the saved model use an exponential
+    /// moving average of the weights, updated after every step with this decay (0: none).
+    public var averaging: Float = 0.9995
     public var seed: UInt64 = 20_240_601
     /// Threads: with more than one, each batch is split into that many parts whose gradients are
     /// computed at once and added in order. Same seed, data, configuration and threads: the same
@@ -51,6 +59,7 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
         classBalance = try get(.classBalance, classBalance); utilityTemperature = try get(.utilityTemperature, 0)
         seed = try get(.seed, seed); threads = try get(.threads, threads)
         classBiasCalibration = try get(.classBiasCalibration, false)
+        learningRateDecay = try get(.learningRateDecay, 1); averaging = try get(.averaging, 0); indexWeight = try get(.indexWeight, 1)
     }
 }
 
@@ -101,6 +110,8 @@ public struct Trainer: Sendable {
         var best = model, bestLoss = Float.infinity, bestEpoch = 0, stale = 0
         var history: [EpochReport] = []
         var seen = 0
+        // The averaged weights (Polyak), when configured; the optimizer moves `model`.
+        var averaged = config.averaging > 0 ? model : nil, steps = 0
         let started = Date()
         var interrupted = false
         epochs: for epoch in 1...max(config.epochs, 1) {
@@ -108,7 +119,7 @@ public struct Trainer: Sendable {
             var total: Float = 0, count = 0
             for batch in batches(lengths: trainLengths, rng: &rng) {
                 if shouldStop() { interrupted = true; break epochs }
-                let weights: [Float]? = config.classBalance == 0 ? nil : batch.map { classWeight[train.examples[$0].label] }
+                let weights = exampleWeights(batch.map { train.examples[$0] }, classWeight: classWeight)
                 var (loss, g) = gradient(model, batch.map { train.examples[$0] }, weights: weights)
                 Adam.clip(&g, maxNorm: config.clipNorm)
                 if config.weightDecay > 0 {
@@ -116,17 +127,21 @@ public struct Trainer: Sendable {
                     for i in model.parameters.indices { model.parameters[i] *= k }
                 }
                 adam.update(&model.parameters, g)
+                if averaged != nil { Polyak.update(&averaged!.parameters, toward: model.parameters, decay: Polyak.decay(step: steps, maximum: config.averaging)) }
+                steps += 1
                 total += loss * Float(batch.count); count += batch.count
                 seen += batch.count
             }
-            let probs = Self.predict(model, validation)
+            adam.learningRate *= config.learningRateDecay
+            let current = averaged ?? model
+            let probs = Self.predict(current, validation)
             // The training objective on the validation split (soft targets where it has
             // utilities), so that stopping follows what is optimized, not the argmax alone.
             let valLoss = Softmax.softCrossEntropy(probabilities: probs.flatMap { $0 }, targets: validation.examples.flatMap { target($0, K: shape.treatments) },
                                                    weights: nil, total: Float(validation.examples.count), K: shape.treatments).loss
             let predicted = probs.map { Metrics.argmax($0) }
             let improved = valLoss < bestLoss
-            if improved { best = model; bestLoss = valLoss; bestEpoch = epoch; stale = 0 } else { stale += 1 }
+            if improved { best = current; bestLoss = valLoss; bestEpoch = epoch; stale = 0 } else { stale += 1 }
             let r = EpochReport(epoch: epoch, trainLoss: total / Float(max(count, 1)), validationLoss: valLoss,
                                 validationAccuracy: Metrics.accuracy(predicted, validation.labels),
                                 validationMacroF1: Metrics.macroF1(predicted, validation.labels, K: shape.treatments),
@@ -140,6 +155,13 @@ public struct Trainer: Sendable {
         if !interrupted { best = Self.calibrated(best, on: validation, classBias: config.classBiasCalibration) }
         return Result(model: best, history: history, bestEpoch: bestEpoch, interrupted: interrupted,
                       sequencesPerSecond: Double(seen) / max(Date().timeIntervalSince(started), 1e-9))
+    }
+
+    /// Each example's weight in the loss: its class's weight (`classBalance`) times
+    /// `indexWeight` if it ends at its index visit; nil when all would be 1.
+    func exampleWeights(_ examples: [Dataset.Example], classWeight: [Float]? = nil) -> [Float]? {
+        guard config.classBalance != 0 || config.indexWeight != 1 else { return nil }
+        return examples.map { (classWeight?[$0.label] ?? 1) * ($0.isIndex ? config.indexWeight : 1) }
     }
 
     /// The batch's mean loss and its gradient. With `threads` above one, the batch is cut into
