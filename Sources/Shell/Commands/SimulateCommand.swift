@@ -72,7 +72,7 @@ struct SimulateCommand: ParsableCommand {
                 let keep = Set(patients.prefix(weakPatients))
                 let weakTrain = Dataset(examples: data.train.examples.filter { keep.contains($0.patientID) }, features: data.train.features, treatments: data.train.treatments)
                 out.note("Training the weakened starting model on \(keep.count) of \(patients.count) training patients…")
-                let trained = Trainer(config: TrainingConfig()).train(train: weakTrain, validation: data.validation).model
+                let trained = Trainer(config: TrainingConfig.weakStart).train(train: weakTrain, validation: data.validation).model
                 model = ModelFile(model: trained, features: data.train.features, treatments: treatments,
                                   extra: ["version": "weak-\(keep.count)", "data": "synthetic demo cohort (not real patients), \(keep.count) training patients"])
             } else {

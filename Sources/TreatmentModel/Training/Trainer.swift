@@ -47,6 +47,16 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     public var threads = 1
     public init() {}
 
+    /// The settings the simulation's weakened starting model is trained with (`rounds simulate
+    /// --start weak`): the shipped settings before weight averaging, learning-rate decay and
+    /// index weighting, so that a model trained on a few hundred patients stays weak enough for
+    /// the simulated clinician's feedback to show.
+    public static var weakStart: TrainingConfig {
+        var c = TrainingConfig()
+        c.utilityTemperature = 0.1; c.averaging = 0; c.learningRateDecay = 1; c.indexWeight = 1
+        return c
+    }
+
     /// Reads a configuration as any model file recorded it: a setting older files lack keeps its
     /// default, except the architecture, which was `gru-attention-v1` before there was a choice.
     public init(from decoder: Decoder) throws {
